@@ -1,0 +1,94 @@
+"""Ingestion: batch session documents, and replay video uploads."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from starlette.concurrency import run_in_threadpool
+
+from .. import service
+from ..errors import ApiError, bad_request
+from .deps import IngestAppDep, SettingsDep, StoreDep
+from .responses import JSON
+
+router = APIRouter(prefix="/v2/ingest", tags=["ingestion"])
+
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm"}
+
+
+async def read_limited(request: Request, limit: int, what: str) -> bytes:
+    """The request body, refusing (413) as soon as it grows past `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"{what} is {declared} bytes; the limit is {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"{what} is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/sessions", response_class=JSON, summary="Ingest a batch of sessions (JSON array or NDJSON, gzip allowed)")
+async def ingest_sessions(request: Request, appid: IngestAppDep, settings: SettingsDep, store: StoreDep) -> JSON:
+    body = await read_limited(request, settings.max_body_bytes, "the body")
+    result = await run_in_threadpool(
+        service.ingest_batch,
+        store,
+        settings,
+        appid,
+        body,
+        request.headers.get("content-type"),
+        request.headers.get("content-encoding"),
+        service.request_now(),
+    )
+    request.app.state.metrics.add("ingested_sessions_total", result["accepted"])
+    return JSON(result)
+
+
+@router.put("/sessions/{session_id}/video", response_class=JSON, summary="Upload a session's replay video")
+async def upload_video(
+    request: Request,
+    appid: IngestAppDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    session_id: Annotated[str, Path(description="The session's id")],
+) -> JSON:
+    if not SESSION_ID_RE.match(session_id):
+        raise bad_request("sessionId must be 1-64 characters of A-Z a-z 0-9 _ . : -", param="sessionId")
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    ext = VIDEO_TYPES.get(content_type)
+    if ext is None:
+        raise bad_request(f"Content-Type must be one of {', '.join(VIDEO_TYPES)}, got {content_type or 'none'!r}", param="Content-Type")
+    folder = settings.data_dir / "videos" / appid
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{session_id}.{ext}"
+    temp = folder / f".{session_id}.{uuid.uuid4().hex}.part"
+    size = 0
+    try:
+        with open(temp, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > settings.max_video_bytes:
+                    raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes")
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise bad_request("the video body is empty", param="body")
+        os.replace(temp, final)
+        stored = await run_in_threadpool(store.put_video, appid, session_id, str(final), content_type, size)
+    finally:
+        if temp.exists():
+            temp.unlink()
+    if not stored:
+        final.unlink(missing_ok=True)
+        raise ApiError(404, f"no session {session_id} in this app; ingest the session before its video")
+    return JSON({"success": True, "sessionId": session_id, "bytes": size, "contentType": content_type})

@@ -1,0 +1,27 @@
+"""Signed, expiring video downloads with HTTP Range support."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from starlette.responses import FileResponse
+
+from .. import signing
+from ..errors import ApiError
+from .deps import SecretDep, StoreDep
+
+router = APIRouter(prefix="/v2", tags=["video"])
+
+
+@router.get("/video/{token}", summary="Download a session's replay video (signed link from with_video=true)")
+def download_video(token: str, store: StoreDep, secret: SecretDep) -> FileResponse:
+    payload = signing.verify(secret, "video", token, int(time.time()))
+    if payload is None:
+        raise ApiError(403, "This video link is invalid or has expired; request the session list with with_video=true for a new one.")
+    appid, session_id = payload.get("a"), payload.get("s")
+    found = store.videos_for(str(appid), [str(session_id)])
+    if str(session_id) not in found:
+        raise ApiError(404, "No video is stored for this session.")
+    path, content_type, _size = found[str(session_id)]
+    return FileResponse(path, media_type=content_type, filename=f"{session_id}.{path.rsplit('.', 1)[-1]}")

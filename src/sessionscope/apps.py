@@ -1,0 +1,83 @@
+"""Apps (tenants) and their keys. Keys are random, shown once, and stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .store import Store
+
+APPID_RE = re.compile(r"^[0-9a-f]{24}$")
+KEY_KINDS = ("apikey", "ingest_key")
+
+
+@dataclass(frozen=True)
+class App:
+    appid: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Credentials:
+    appid: str
+    apikey: str
+    ingest_key: str
+
+
+def hash_key(key: str) -> str:
+    # Keys carry >= 192 random bits, so a plain cryptographic hash is enough (no stretching needed).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key(kind: str) -> str:
+    prefix = "sk_" if kind == "apikey" else "ik_"
+    return prefix + secrets.token_urlsafe(24)
+
+
+def create_app(store: Store, name: str) -> Credentials:
+    appid = secrets.token_hex(12)
+    apikey, ingest_key = new_key("apikey"), new_key("ingest_key")
+    store.execute(
+        "INSERT INTO apps (appid, name, apikey_hash, ingest_key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        [appid, name, hash_key(apikey), hash_key(ingest_key), datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
+    )
+    return Credentials(appid, apikey, ingest_key)
+
+
+def list_apps(store: Store) -> list[App]:
+    rows = store.query("SELECT appid, name, created_at FROM apps ORDER BY created_at, appid", [])
+    return [App(*row) for row in rows]
+
+
+def find_app(store: Store, name: str) -> App | None:
+    rows = store.query("SELECT appid, name, created_at FROM apps WHERE name = $1 ORDER BY created_at LIMIT 1", [name])
+    return App(*rows[0]) if rows else None
+
+
+def rotate_key(store: Store, appid: str, kind: str) -> str:
+    """Replace one key of an app; the old key stops working at once. Returns the new key."""
+    if kind not in KEY_KINDS:
+        raise ValueError(f"key kind must be one of {', '.join(KEY_KINDS)}")
+    if not APPID_RE.match(appid) or not store.query("SELECT 1 FROM apps WHERE appid = $1", [appid]):
+        raise LookupError(f"no app with id {appid}")
+    key = new_key(kind)
+    column = {"apikey": "apikey_hash", "ingest_key": "ingest_key_hash"}[kind]  # identifiers from a fixed table
+    store.execute(f"UPDATE apps SET {column} = $1 WHERE appid = $2", [hash_key(key), appid])
+    return key
+
+
+def authenticate(store: Store, appid: str | None, key: str | None, kind: str) -> bool:
+    """True when `key` is the current key of `kind` for `appid`. Constant-time on the hash."""
+    if not appid or not key or not APPID_RE.match(appid):
+        # still hash, so timing does not reveal which part was wrong
+        hmac.compare_digest(hash_key(key or ""), "0" * 64)
+        return False
+    column = {"apikey": "apikey_hash", "ingest_key": "ingest_key_hash"}[kind]
+    rows = store.query(f"SELECT {column} FROM apps WHERE appid = $1", [appid])
+    expected = rows[0][0] if rows else "0" * 64
+    return hmac.compare_digest(hash_key(key), expected) and bool(rows)

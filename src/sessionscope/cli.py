@@ -1,0 +1,207 @@
+"""The `sessionscope` command: serve, apps, demo, import."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import apps as apps_mod
+from .errors import StoreUnavailable
+from .settings import Settings
+
+app = typer.Typer(help="sessionscope: a self-hostable session store with a UXCam-compatible API.", no_args_is_help=True)
+apps_app = typer.Typer(help="Create, list and rotate keys of apps (tenants).", no_args_is_help=True)
+app.add_typer(apps_app, name="apps")
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL (default: SESSIONSCOPE_STORE, else ./data/sessionscope.duckdb)."),
+]
+
+
+def _settings(store: str | None) -> Settings:
+    settings = Settings()
+    if store:
+        settings = settings.model_copy(update={"store": store})
+    return settings
+
+
+def _open(settings: Settings):  # type: ignore[no-untyped-def]
+    from .store import open_store
+
+    try:
+        return open_store(settings.store_url())
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default: SESSIONSCOPE_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default: SESSIONSCOPE_PORT or 8000).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Run the API and dashboard."""
+    import logging
+
+    import uvicorn
+
+    from .api import create_app
+
+    settings = _settings(store)
+    if host:
+        settings = settings.model_copy(update={"host": host})
+    if port:
+        settings = settings.model_copy(update={"port": port})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    api = create_app(settings, _open(settings))
+    typer.echo(f"sessionscope serving {settings.store_url()} on http://{settings.host}:{settings.port}")
+    uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+@apps_app.command("create")
+def apps_create(
+    name: Annotated[str, typer.Argument(help="A name for the app.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print only {appid, apikey, ingest_key} as JSON.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Create an app and print its keys (shown once)."""
+    creds = apps_mod.create_app(_open(_settings(store)), name)
+    if as_json:
+        typer.echo(json.dumps({"appid": creds.appid, "apikey": creds.apikey, "ingest_key": creds.ingest_key}))
+        return
+    typer.echo(f"appid:      {creds.appid}\napikey:     {creds.apikey}\ningest_key: {creds.ingest_key}")
+    typer.echo("Keep the keys now: they are stored only as hashes and cannot be shown again.")
+
+
+@apps_app.command("list")
+def apps_list(store: StoreOpt = None) -> None:
+    """List apps."""
+    for a in apps_mod.list_apps(_open(_settings(store))):
+        typer.echo(f"{a.appid}  {a.created_at:%Y-%m-%d %H:%M:%S}  {a.name}")
+
+
+@apps_app.command("rotate-key")
+def apps_rotate_key(
+    appid: Annotated[str, typer.Argument(help="The app's id.")],
+    kind: Annotated[str, typer.Option("--kind", help="Which key: apikey (data access) or ingest_key.")] = "apikey",
+    as_json: Annotated[bool, typer.Option("--json", help="Print only {appid, <kind>} as JSON.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Replace an app's key; the old one stops working at once."""
+    try:
+        key = apps_mod.rotate_key(_open(_settings(store)), appid, kind)
+    except (LookupError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(json.dumps({"appid": appid, kind: key}) if as_json else f"new {kind}: {key}")
+
+
+@app.command()
+def demo(
+    sessions: Annotated[int, typer.Option(help="How many sessions to generate.")] = 20_000,
+    days: Annotated[int, typer.Option(help="Spread them over the last D days.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    name: Annotated[str, typer.Option(help="The demo app's name.")] = "demo",
+    reuse: Annotated[bool, typer.Option(help="If an app with this name exists, keep its data and issue new keys.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the credentials as JSON.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Create a demo app filled with realistic generated sessions."""
+    from .loader import load_documents
+
+    settings = _settings(store)
+    st = _open(settings)
+    existing = apps_mod.find_app(st, name) if reuse else None
+    if existing is not None:
+        appid = existing.appid
+        apikey = apps_mod.rotate_key(st, appid, "apikey")
+        ingest_key = apps_mod.rotate_key(st, appid, "ingest_key")
+        if not as_json:
+            typer.echo(f"Reusing demo app {appid} ({name}); new keys issued.")
+    else:
+        from .demo import generate_sessions
+
+        creds = apps_mod.create_app(st, name)
+        appid, apikey, ingest_key = creds.appid, creds.apikey, creds.ingest_key
+        docs = generate_sessions(sessions, days=days, seed=seed, now=datetime.now(UTC).replace(microsecond=0))
+        stats = load_documents(st, settings, appid, docs, total=sessions, label="Generating demo sessions", quiet=as_json)
+        if stats.rejected:
+            _fail(f"{stats.rejected} generated sessions were rejected: {stats.first_errors}")
+    st.close()
+    if as_json:
+        typer.echo(json.dumps({"appid": appid, "apikey": apikey, "ingest_key": ingest_key}))
+        return
+    base = settings.public_url.rstrip("/")
+    typer.echo(
+        f"""
+  App id:          {appid}
+  Data access key: {apikey}
+  Ingest key:      {ingest_key}
+  Dashboard:       {base}/app/{appid}/sessions/list/1
+  API docs:        {base}/docs
+
+  Try it:
+    curl -s -H 'appid: {appid}' -H 'apikey: {apikey}' \\
+      '{base}/v2/session?page_size=2&filters=%5B%7B%22attribute%22%3A%22device_platform%22%2C%22operator%22%3A%22equal%22%2C%22value%22%3A%22ios%22%7D%5D'
+"""
+    )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl, optionally .gz) or Parquet file.", exists=True, dir_okay=False)],
+    app_id: Annotated[str, typer.Option("--app", help="The app id to import into.")],
+    batch_size: Annotated[int, typer.Option(help="Documents per write.")] = 10_000,
+    store: StoreOpt = None,
+) -> None:
+    """Bulk import session documents, with the same validation and idempotency as the HTTP API."""
+    from .ingest import iter_ndjson_file, iter_parquet_file
+    from .loader import load_batches
+
+    settings = _settings(store)
+    st = _open(settings)
+    if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
+        _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+    try:
+        if file.suffix == ".parquet":
+            batches = iter_parquet_file(file, batch_size)
+        else:
+            batches = iter_ndjson_file(file, batch_size)
+        stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size, label=f"Importing {file.name}")
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        st.close()
+    typer.echo(f"imported {stats.accepted} sessions, rejected {stats.rejected} ({stats.per_second:,.0f} sessions/s)")
+    for line in stats.first_errors:
+        typer.echo(f"  rejected: {line}")
+    if stats.rejected:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    try:
+        app()
+    except StoreUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

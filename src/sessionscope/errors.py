@@ -1,0 +1,60 @@
+"""Errors users see: one shape, `{"success": false, "error": {...}}` (SPEC §10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "store_unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error whose message is safe and useful to show to the API user."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        path: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.path = path
+        self.code = code or CODES.get(status, "error")
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
+        if self.param is not None:
+            error["param"] = self.param
+        if self.path is not None:
+            error["path"] = self.path
+        return {"success": False, "error": error}
+
+
+def bad_request(message: str, *, param: str | None = None, path: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param, path=path)
+
+
+def unauthorized() -> ApiError:
+    # One message for every credential failure, so a caller cannot tell a wrong key from a wrong app.
+    return ApiError(401, "Missing or invalid credentials: send appid and apikey as query parameters or headers.")
+
+
+class StoreUnavailable(Exception):
+    """The store cannot serve requests right now (read-only, disk full, connection lost)."""

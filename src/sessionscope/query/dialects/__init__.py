@@ -1,0 +1,24 @@
+"""SQL dialects as lookup tables: one module per engine, no inheritance, no if-chains on engine names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    # (1-based index, parameter type) -> placeholder text; types: String, Float64, Int64, Bool, DateTime, Array(String)
+    placeholder: Callable[[int, str], str]
+    # filter operator -> template over {c} (column expression) and {v} (bound value)
+    operators: dict[str, str]
+    # expression templates: map_get {m} {k}; to_number {x}; has_any {c} {v}; empty_list
+    expressions: dict[str, str]
+    # whether parameters are passed as a list (positional) or a dict (named p1, p2, ...)
+    named_params: bool = False
+
+
+from .duckdb import DUCKDB  # noqa: E402
+
+__all__ = ["DUCKDB", "Dialect"]

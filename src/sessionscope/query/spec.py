@@ -1,0 +1,43 @@
+"""The parsed, validated request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..catalog import Attribute, Operator, Resource
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One validated filter; `value` is already normalised to the attribute's type."""
+
+    index: int
+    attribute: Attribute
+    operator: Operator
+    value: Any
+    property_name: str | None = None
+    # event_name's optional property condition ("had such an event whose property matches")
+    event_property: Filter | None = None
+    # the filter as the user sent it, for dashboard links
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Inclusive upload-time bounds, to the second, minus whole excluded days."""
+
+    lo: datetime
+    hi: datetime
+    excluded: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    resource: Resource
+    window: Window
+    filters: tuple[Filter, ...]
+    page: int
+    page_size: int
+    now: datetime

@@ -1,0 +1,83 @@
+"""The date window of SPEC §4.1, computed from the date_range filters and a given "now"."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..errors import bad_request
+from .spec import Window
+
+DEFAULT_DAYS = 30
+SECOND = timedelta(seconds=1)
+DAY = timedelta(days=1)
+
+
+def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False) -> tuple[datetime, bool]:
+    """Parse "YYYY-MM-DD" or an ISO-8601 UTC datetime; returns (naive UTC datetime, was_date_only)."""
+    if not isinstance(value, str):
+        raise bad_request(
+            f"{path}: expected a date string like \"2023-01-19\" or \"2023-01-19T11:23:12Z\", got {type(value).__name__}",
+            param=param,
+            path=path,
+        )
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d")
+            return (day + DAY - SECOND if end_of_day else day), True
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise bad_request(
+            f"{path}: {value!r} is not a date; use \"2023-01-19\" or \"2023-01-19T11:23:12Z\" (UTC)",
+            param=param,
+            path=path,
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = (parsed - parsed.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+    return parsed.replace(microsecond=0), False
+
+
+def default_window(now: datetime) -> Window:
+    return Window(lo=now - timedelta(days=DEFAULT_DAYS), hi=now)
+
+
+def window_for(operator: str, value: object, now: datetime, *, param: str, path: str) -> Window:
+    """The window one date_range filter selects."""
+    if operator == "on":
+        day, _ = parse_time(value, param=param, path=path)
+        start = day.replace(hour=0, minute=0, second=0)
+        return Window(start, start + DAY - SECOND)
+    if operator == "before":
+        t, _ = parse_time(value, param=param, path=path)
+        return Window(t - timedelta(days=DEFAULT_DAYS), t - SECOND)
+    if operator == "after":
+        t, _ = parse_time(value, param=param, path=path)
+        return Window(t + SECOND, now)
+    if operator == "not_on":
+        day, _ = parse_time(value, param=param, path=path)
+        start = day.replace(hour=0, minute=0, second=0)
+        base = default_window(now)
+        return Window(base.lo, base.hi, ((start, start + DAY - SECOND),))
+    if operator == "between_dates":
+        if not isinstance(value, dict) or "lower" not in value or "upper" not in value:
+            raise bad_request(
+                f'{path}: between_dates takes {{"lower": "2023-01-01", "upper": "2023-01-19"}}',
+                param=param,
+                path=path,
+            )
+        lo, _ = parse_time(value["lower"], param=param, path=f"{path}.lower")
+        hi, _ = parse_time(value["upper"], param=param, path=f"{path}.upper", end_of_day=True)
+        if lo > hi:
+            raise bad_request(f"{path}: lower must not be after upper", param=param, path=path)
+        return Window(lo, hi)
+    raise AssertionError(operator)  # the validator only passes date operators
+
+
+def intersect(windows: list[Window], now: datetime) -> Window:
+    """All date_range filters must hold: the intersection of their windows (default when none)."""
+    if not windows:
+        return default_window(now)
+    lo = max(w.lo for w in windows)
+    hi = min(w.hi for w in windows)
+    excluded = tuple(e for w in windows for e in w.excluded)
+    return Window(lo, hi, excluded)

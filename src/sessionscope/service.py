@@ -1,0 +1,92 @@
+"""Request orchestration: validate -> plan -> render -> execute -> shape. No web framework here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from . import shape, signing
+from .catalog import SESSIONS
+from .query.plan import plan_list
+from .query.render import render_list
+from .query.validate import parse_list
+from .settings import Settings
+from .store import Store
+
+NO_VIDEO = "No video available for this session"
+_TRUE_FLAGS = {"1", "true", "True", "TRUE"}
+
+
+def flag(params: Mapping[str, Any], name: str) -> bool:
+    value = params.get(name)
+    return value is True or value == 1 or (isinstance(value, str) and value in _TRUE_FLAGS)
+
+
+def session_url(settings: Settings, appid: str, session_id: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/app/{appid}/sessions/list/1/{session_id}"
+
+
+def video_link(settings: Settings, secret: bytes, appid: str, session_id: str, now: datetime) -> str:
+    expires = int(now.timestamp()) + settings.video_link_ttl_seconds
+    token = signing.sign(secret, "video", {"a": appid, "s": session_id}, expires)
+    return f"{settings.public_url.rstrip('/')}/v2/video/{token}"
+
+
+def list_sessions(
+    store: Store, settings: Settings, secret: bytes, appid: str, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """GET /v2/session: one page of sessions, newest upload first."""
+    spec = parse_list(SESSIONS, params, now)
+    plan = plan_list(appid, spec, shape.SESSION_COLUMNS)
+    sql, values = render_list(store.dialect, plan)
+    rows = store.query(sql, values)
+    has_next = len(rows) > spec.page_size
+    rows = rows[: spec.page_size]
+    videos: set[str] = set()
+    with_video = flag(params, "with_video")
+    if with_video and rows:
+        ids = [shape.column(r, "session_id") for r in rows]
+        videos = set(store.videos_for(appid, ids))
+    data = []
+    for row in rows:
+        sid = shape.column(row, "session_id")
+        video = None
+        if with_video:
+            video = video_link(settings, secret, appid, sid, now) if sid in videos else NO_VIDEO
+        data.append(shape.session_doc(row, url=session_url(settings, appid, sid), video=video))
+    return {
+        "success": True,
+        "data": data,
+        "pagination": {"current": spec.page, "next": spec.page + 1 if has_next else None, "total": len(data)},
+    }
+
+
+def request_now() -> datetime:
+    """The request's time, naive UTC, to the second (the only place the query path reads the clock)."""
+    return datetime.utcfromtimestamp(int(time.time()))
+
+
+def ingest_batch(
+    store: Store,
+    settings: Settings,
+    appid: str,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """POST /v2/ingest/sessions: parse, validate each record, then one durable write of the valid ones."""
+    from .ingest import Limits, normalise_batch, parse_body
+
+    docs = parse_body(
+        body,
+        content_type,
+        content_encoding,
+        max_bytes=settings.max_body_bytes,
+        max_sessions=settings.max_batch_sessions,
+    )
+    batch = normalise_batch(appid, docs, now=now, limits=Limits.from_settings(settings))
+    store.write_sessions(appid, batch.sessions, batch.events)
+    return {"success": True, "accepted": batch.accepted, "rejected": batch.rejected}

@@ -1,0 +1,61 @@
+"""One Settings object; every field carries the help text shown by the CLI and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server and store configuration, read from SESSIONSCOPE_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SESSIONSCOPE_", extra="ignore")
+
+    store: str = Field(
+        "",
+        description="Store URL: duckdb:///path/file.duckdb (default: <data_dir>/sessionscope.duckdb), "
+        "chdb:///path or clickhouse://user:pass@host:8123/db.",
+    )
+    data_dir: Path = Field(Path("./data"), description="Directory for the embedded store and uploaded videos.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Base URL users reach the server at; used in session `url`, `dashboard_link` and video links.",
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8000, description="Port the HTTP server listens on.")
+    secret_key: str = Field(
+        "",
+        description="Secret used to sign video links and dashboard cookies. Generated and kept in "
+        "<data_dir>/secret.key when empty.",
+    )
+    max_batch_sessions: int = Field(10_000, description="Most sessions accepted in one ingest request.")
+    max_body_bytes: int = Field(32 * 1024 * 1024, description="Largest ingest body, in bytes after decompression.")
+    max_events_per_session: int = Field(2_000, description="Most events in one session document.")
+    max_screens_per_session: int = Field(2_000, description="Most screens in one session document.")
+    max_string_length: int = Field(1_024, description="Longest string value accepted in a session document.")
+    max_custom_properties: int = Field(100, description="Most custom properties on a user or an event.")
+    max_video_bytes: int = Field(512 * 1024 * 1024, description="Largest replay video upload, in bytes.")
+    video_link_ttl_seconds: int = Field(7 * 24 * 3600, description="How long a signed video link stays valid.")
+    rate_limit_per_second: int = Field(0, description="Requests per second per app on read endpoints (0 = off).")
+    rate_limit_per_hour: int = Field(0, description="Requests per hour per app on read endpoints (0 = off).")
+
+    def store_url(self) -> str:
+        """The store URL, defaulting to the embedded DuckDB file in data_dir."""
+        if self.store:
+            return self.store
+        return f"duckdb:///{(self.data_dir / 'sessionscope.duckdb').resolve()}"
+
+    def resolved_secret(self) -> bytes:
+        """The signing secret; created once under data_dir when not configured."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()

@@ -1,0 +1,19 @@
+"""Storage engines behind one small interface; `open_store(url)` picks one from the store URL."""
+
+from __future__ import annotations
+
+from .base import Store
+
+
+def open_store(url: str, *, read_only: bool = False) -> Store:
+    """Open the store named by `url` (duckdb:///path, chdb:///path, clickhouse://...)."""
+    scheme = url.split("://", 1)[0] if "://" in url else "duckdb"
+    if scheme == "duckdb":
+        from .duckdb import DuckDBStore
+
+        path = url.split("://", 1)[1] if "://" in url else url
+        return DuckDBStore(path, read_only=read_only)
+    raise ValueError(f"unsupported store URL scheme {scheme!r}; use duckdb:///path/to/file.duckdb")
+
+
+__all__ = ["Store", "open_store"]

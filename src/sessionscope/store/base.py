@@ -1,0 +1,40 @@
+"""The store interface every engine implements; the rest of the code sees only this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from ..query.dialects import Dialect
+
+
+class Store(Protocol):
+    dialect: Dialect
+
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Run a read query with bound parameters and return its rows."""
+        ...
+
+    def query_arrow(self, sql: str, params: Sequence[Any]) -> pa.Table:
+        """Run a read query with bound parameters and return an Arrow table."""
+        ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one write statement in its own transaction."""
+        ...
+
+    def write_sessions(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
+        """Replace-or-insert a batch of sessions and their events atomically and durably."""
+        ...
+
+    def videos_for(self, app_id: str, session_ids: list[str]) -> dict[str, tuple[str, str, int]]:
+        """session_id -> (path, content type, size) for the given sessions that have an uploaded video."""
+        ...
+
+    def put_video(self, app_id: str, session_id: str, path: str, content_type: str, size: int) -> bool:
+        """Record a session's video and set hasVideo; False when the session does not exist."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,233 @@
+"""The embedded engine: one DuckDB file, one writer at a time, readers on their own cursors."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import StoreUnavailable
+from ..query.dialects import DUCKDB
+from .schema import EVENT_COLUMNS, SESSION_COLUMNS, USER_DERIVED
+
+TYPES = {
+    "str": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "ts": "TIMESTAMP",
+    "strlist": "VARCHAR[]",
+    "strmap": "MAP(VARCHAR, VARCHAR)",
+}
+
+
+def _table(name: str, columns: list[tuple[str, str]]) -> str:
+    cols = ",\n  ".join(f"{c} {TYPES[k]}" for c, k in columns)
+    return f"CREATE TABLE {name} (\n  {cols}\n)"
+
+
+# Each migration is applied once, in order, inside one transaction; never edit a released one.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """CREATE TABLE apps (
+                appid VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                apikey_hash VARCHAR NOT NULL,
+                ingest_key_hash VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )""",
+            _table("sessions", SESSION_COLUMNS),
+            _table("events", EVENT_COLUMNS),
+            """CREATE TABLE videos (
+                app_id VARCHAR NOT NULL,
+                session_id VARCHAR NOT NULL,
+                path VARCHAR NOT NULL,
+                content_type VARCHAR NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                uploaded_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
+]
+
+# Derived per-user columns, recomputed for the users a batch touches, from each user's earliest session.
+_DERIVE_SQL = f"""
+UPDATE sessions AS s SET {", ".join(f"{c} = r.{c}" for c in USER_DERIVED)}
+FROM (
+  SELECT session_id,
+    row_number() OVER w AS session_number,
+    first_value(referer) OVER w AS first_referer,
+    first_value(referer_domain) OVER w AS first_referer_domain,
+    first_value(screens[1]) OVER w AS first_screen_name,
+    first_value(utm) OVER w AS first_utm,
+    first_value(utm_map) OVER w AS first_utm_map
+  FROM sessions
+  WHERE app_id = $app AND uxcamuserid IN (SELECT unnest($users::VARCHAR[]))
+  WINDOW w AS (PARTITION BY uxcamuserid ORDER BY started_at, uploaded_at, session_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+) AS r
+WHERE s.app_id = $app AND s.session_id = r.session_id
+  AND (s.session_number IS DISTINCT FROM r.session_number
+       OR s.first_referer IS DISTINCT FROM r.first_referer
+       OR s.first_screen_name IS DISTINCT FROM r.first_screen_name
+       OR s.first_utm IS DISTINCT FROM r.first_utm)
+"""
+
+
+class DuckDBStore:
+    """A DuckDB file. Reads run concurrently on per-thread cursors; writes are serialised."""
+
+    dialect = DUCKDB
+
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreUnavailable(
+                f"cannot open {path}: {str(exc).splitlines()[0]} "
+                "(is a sessionscope server already using this file? stop it first)"
+            ) from exc
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        if not read_only:
+            self.migrate()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._conn.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def schema_version(self) -> int:
+        exists = self._conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = self._conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        with self._write_lock:
+            cur = self._conn.cursor()
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+            )
+            current = self.schema_version()
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                cur.execute("BEGIN")
+                try:
+                    for stmt in statements:
+                        cur.execute(stmt)
+                    cur.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [version])
+                    cur.execute("COMMIT")
+                except Exception:
+                    cur.execute("ROLLBACK")
+                    raise
+
+    # -- reads ----------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._cursor().execute(sql, list(params)).fetchall()
+
+    def query_arrow(self, sql: str, params: Sequence[Any]) -> pa.Table:
+        return self._cursor().execute(sql, list(params)).to_arrow_table()
+
+    # -- writes ---------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._write_lock:
+            self._cursor().execute(sql, list(params))
+
+    def write_sessions(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
+        """Delete-then-insert by sessionId, then renumber the touched users, all in one transaction."""
+        if sessions.num_rows == 0:
+            return
+        ids = sessions.column("session_id").to_pylist()
+        with self._write_lock:
+            cur = self._cursor()
+            cur.register("_batch_sessions", sessions)
+            cur.register("_batch_events", events)
+            try:
+                cur.execute("BEGIN")
+                users = {
+                    r[0]
+                    for r in cur.execute(
+                        "SELECT DISTINCT uxcamuserid FROM sessions WHERE app_id = ? "
+                        "AND session_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [app_id, ids],
+                    ).fetchall()
+                }
+                users.update(sessions.column("uxcamuserid").to_pylist())
+                cur.execute(
+                    "DELETE FROM events WHERE app_id = ? AND session_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [app_id, ids],
+                )
+                cur.execute(
+                    "DELETE FROM sessions WHERE app_id = ? AND session_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [app_id, ids],
+                )
+                cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
+                if events.num_rows:
+                    cur.execute("INSERT INTO events SELECT * FROM _batch_events")
+                cur.execute(_DERIVE_SQL, {"app": app_id, "users": sorted(users)})
+                # an uploaded replay outlives a re-sent session document
+                cur.execute(
+                    "UPDATE sessions SET has_video = true WHERE app_id = $1 AND NOT has_video AND session_id IN "
+                    "(SELECT session_id FROM videos WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[])))",
+                    [app_id, ids],
+                )
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.unregister("_batch_sessions")
+                cur.unregister("_batch_events")
+
+    def videos_for(self, app_id: str, session_ids: list[str]) -> dict[str, tuple[str, str, int]]:
+        rows = self.query(
+            "SELECT session_id, path, content_type, size_bytes FROM videos "
+            "WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))",
+            [app_id, session_ids],
+        )
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def put_video(self, app_id: str, session_id: str, path: str, content_type: str, size: int) -> bool:
+        with self._write_lock:
+            cur = self._cursor()
+            cur.execute("BEGIN")
+            try:
+                found = cur.execute(
+                    "SELECT count(*) FROM sessions WHERE app_id = $1 AND session_id = $2", [app_id, session_id]
+                ).fetchone()
+                if not found or not found[0]:
+                    cur.execute("ROLLBACK")
+                    return False
+                cur.execute("DELETE FROM videos WHERE app_id = $1 AND session_id = $2", [app_id, session_id])
+                cur.execute(
+                    "INSERT INTO videos VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)",
+                    [app_id, session_id, path, content_type, size],
+                )
+                cur.execute(
+                    "UPDATE sessions SET has_video = true WHERE app_id = $1 AND session_id = $2", [app_id, session_id]
+                )
+                cur.execute("COMMIT")
+                return True
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self._conn.close()

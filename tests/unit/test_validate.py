@@ -1,0 +1,95 @@
+"""Filter validation: every bad input is a 400 naming the filter index, the field and what is allowed."""
+
+from datetime import datetime
+
+import orjson
+import pytest
+
+from sessionscope.catalog import SESSIONS
+from sessionscope.errors import ApiError
+from sessionscope.query.validate import parse_list
+
+NOW = datetime(2023, 1, 30)
+
+
+def parse(filters, **params):
+    raw = filters if isinstance(filters, str) else orjson.dumps(filters).decode()
+    return parse_list(SESSIONS, {"filters": raw, **params}, NOW)
+
+
+def error(filters, **params) -> ApiError:
+    with pytest.raises(ApiError) as err:
+        parse(filters, **params)
+    assert err.value.status == 400
+    return err.value
+
+
+def test_not_json():
+    e = error("[{bad")
+    assert e.param == "filters" and "not valid JSON" in e.message
+
+
+def test_not_an_array_of_objects():
+    assert "JSON array" in error('{"attribute": "x"}').message
+    e = error("[1]")
+    assert e.path == "[0]" and "must be an object" in e.message
+
+
+def test_unknown_attribute_lists_the_allowed_ones():
+    e = error([{"attribute": "device_colour", "operator": "equal", "value": "red"}])
+    assert e.path == "[0].attribute"
+    assert "device_colour" in e.message and "device_model" in e.message and "session_duration" in e.message
+
+
+def test_operator_not_fitting_the_type():
+    e = error([{"attribute": "device_country", "operator": "equal", "value": "USA"},
+               {"attribute": "session_duration", "operator": "contains", "value": "1"}])
+    assert e.path == "[1].operator"
+    assert "greater, less, greater_or_equal, less_or_equal, equal, not_equal" in e.message
+
+
+def test_wrong_value_shapes():
+    assert error([{"attribute": "device_model", "operator": "in", "value": "SM-G"}]).path == "[0].value"
+    assert "array of strings" in error([{"attribute": "device_model", "operator": "in", "value": "SM-G"}]).message
+    assert error([{"attribute": "session_duration", "operator": "greater", "value": "ten"}]).path == "[0].value"
+    assert error([{"attribute": "session_crashed", "operator": "equal", "value": "yes"}]).path == "[0].value"
+    assert error([{"attribute": "device_model", "operator": "equal", "value": {"a": 1}}]).path == "[0].value"
+    assert error([{"attribute": "device_model", "operator": "equal"}]).path == "[0].value"
+
+
+def test_missing_property_name():
+    e = error([{"attribute": "user_custom_property", "operator": "equal", "value": "x"}])
+    assert e.path == "[0].property_name"
+
+
+def test_platform_values():
+    for v, want in [(1, "android"), ("1", "android"), ("android", "android"), ("Android", "android"),
+                    (2, "ios"), ("2", "ios"), ("ios", "ios")]:
+        spec = parse([{"attribute": "device_platform", "operator": "equal", "value": v}])
+        assert spec.filters[0].value == want
+    e = error([{"attribute": "device_platform", "operator": "equal", "value": "3"}])
+    assert "'android'" in e.message and "'1'" in e.message
+
+
+def test_numeric_strings_and_bool_spellings():
+    spec = parse([{"attribute": "session_rage_gesture_count", "operator": "greater", "value": "5"},
+                  {"attribute": "session_crashed", "operator": "equal", "value": "True"},
+                  {"attribute": "session_has_video", "operator": "equal", "value": 0}])
+    assert [f.value for f in spec.filters] == [5, True, False]
+
+
+def test_pagination_bounds():
+    assert parse([], page="2", page_size="500").page_size == 500
+    for bad in [{"page": "0"}, {"page": "x"}, {"page_size": "501"}, {"page_size": "0"}, {"page_size": "1.5"}]:
+        e = error([], **bad)
+        assert e.param in bad
+        assert "integer" in e.message
+
+
+def test_event_property_condition():
+    spec = parse([{"attribute": "event_name", "operator": "in", "value": ["Add to cart"],
+                   "property": {"name": "price", "operator": "greater", "value": "10"}}])
+    f = spec.filters[0]
+    assert f.event_property is not None and f.event_property.value == 10 and f.event_property.property_name == "price"
+    e = error([{"attribute": "event_name", "operator": "in", "value": ["A"], "property": {"name": "p", "operator": "has_any", "value": 1}}])
+    assert e.path == "[0].property.operator"

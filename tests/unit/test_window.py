@@ -1,0 +1,91 @@
+"""SPEC §4.1: the date window for every date_range operator, with "now" passed in."""
+
+from datetime import datetime
+
+import pytest
+
+from sessionscope.catalog import SESSIONS
+from sessionscope.errors import ApiError
+from sessionscope.query.validate import parse_list
+
+NOW = datetime(2023, 1, 30, 10, 51, 9)
+
+
+def window(filters: str):
+    spec = parse_list(SESSIONS, {"filters": filters}, NOW)
+    return spec.window
+
+
+def dr(op: str, value: str) -> str:
+    return f'[{{"attribute": "date_range", "operator": "{op}", "value": {value}}}]'
+
+
+def test_default_is_last_30_days():
+    w = window("")
+    assert (w.lo, w.hi, w.excluded) == (datetime(2022, 12, 31, 10, 51, 9), NOW, ())
+
+
+def test_on_is_the_whole_day():
+    w = window(dr("on", '"2023-01-19"'))
+    assert (w.lo, w.hi) == (datetime(2023, 1, 19), datetime(2023, 1, 19, 23, 59, 59))
+
+
+def test_on_with_a_datetime_still_means_that_day():
+    w = window(dr("on", '"2023-01-19T11:23:12Z"'))
+    assert (w.lo, w.hi) == (datetime(2023, 1, 19), datetime(2023, 1, 19, 23, 59, 59))
+
+
+def test_before_is_30_days_up_to_but_excluding():
+    w = window(dr("before", '"2023-01-19"'))
+    assert (w.lo, w.hi) == (datetime(2022, 12, 20), datetime(2023, 1, 18, 23, 59, 59))
+
+
+def test_after_excludes_the_instant_and_runs_to_now():
+    w = window(dr("after", '"2023-01-01"'))
+    assert (w.lo, w.hi) == (datetime(2023, 1, 1, 0, 0, 1), NOW)
+    w = window(dr("after", '"2023-01-01T11:23:12Z"'))
+    assert w.lo == datetime(2023, 1, 1, 11, 23, 13)
+
+
+def test_between_dates_date_only_upper_is_end_of_day():
+    w = window(dr("between_dates", '{"lower": "2023-01-01", "upper": "2023-01-19"}'))
+    assert (w.lo, w.hi) == (datetime(2023, 1, 1), datetime(2023, 1, 19, 23, 59, 59))
+
+
+def test_between_dates_datetimes_used_to_the_second():
+    w = window(dr("between_dates", '{"lower": "2023-01-01T05:00:08Z", "upper": "2023-01-19T10:00:00+02:00"}'))
+    assert (w.lo, w.hi) == (datetime(2023, 1, 1, 5, 0, 8), datetime(2023, 1, 19, 8, 0, 0))
+
+
+def test_not_on_is_default_window_minus_the_day():
+    w = window(dr("not_on", '"2023-01-20"'))
+    assert (w.lo, w.hi) == (datetime(2022, 12, 31, 10, 51, 9), NOW)
+    assert w.excluded == ((datetime(2023, 1, 20), datetime(2023, 1, 20, 23, 59, 59)),)
+
+
+def test_several_date_filters_intersect():
+    f = (
+        '[{"attribute": "date_range", "operator": "after", "value": "2023-01-10"},'
+        ' {"attribute": "date_range", "operator": "before", "value": "2023-01-20"}]'
+    )
+    w = window(f)
+    assert (w.lo, w.hi) == (datetime(2023, 1, 10, 0, 0, 1), datetime(2023, 1, 19, 23, 59, 59))
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ('"yesterday"', "is not a date"),
+        ("19", "expected a date string"),
+        ('{"lower": "2023-01-02"}', "between_dates takes"),
+        ('{"lower": "2023-01-20", "upper": "2023-01-02"}', "lower must not be after upper"),
+    ],
+)
+def test_bad_dates_are_400_naming_the_path(value, fragment):
+    op = "between_dates" if value.startswith("{") else "on"
+    with pytest.raises(ApiError) as err:
+        window(dr(op, value))
+    assert err.value.status == 400
+    assert fragment in err.value.message
+    assert err.value.param == "filters"
+    assert err.value.path.startswith("[0].value")
