@@ -45,7 +45,7 @@ def load_batches(
     quiet: bool = False,
 ) -> LoadStats:
     """Validate and write each batch; a progress bar counts sessions."""
-    from .ingest import Limits, normalise_batch
+    from .ingest import Limits, gc_paused, normalise_batch
 
     limits = Limits.from_settings(settings)
     stats = LoadStats()
@@ -57,8 +57,9 @@ def load_batches(
         offset = 0
         for docs in batches:
             now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-            batch = normalise_batch(appid, docs, now=now, limits=limits)
-            store.write_sessions(appid, batch.sessions, batch.events)
+            with gc_paused():
+                batch = normalise_batch(appid, docs, now=now, limits=limits)
+                store.write_sessions(appid, batch.sessions, batch.events)
             stats.accepted += batch.accepted
             stats.rejected += len(batch.rejected)
             for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
