@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from .types import BOOL, BUCKET, COUNT, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST, STRING, Attribute, Resource
+from .types import (
+    BOOL,
+    BUCKET,
+    COUNT,
+    DATETIME,
+    EVENT,
+    FLOAT,
+    INTEGER,
+    JSON,
+    LIST,
+    STRING,
+    Attribute,
+    Resource,
+)
 
 PLATFORM_ALIASES = {"1": "android", "android": "android", "2": "ios", "ios": "ios"}
 

@@ -20,8 +20,9 @@ DEFAULT_PAGE_SIZE = 50
 MAX_FILTERS = 100
 MAX_LIST_VALUES = 1000
 
-_TRUE = {True: True, "true": True, "True": True, "TRUE": True, 1: True, "1": True}
-_FALSE = {False: False, "false": False, "False": False, "FALSE": False, 0: False, "0": False}
+# True == 1 and False == 0 in Python, so these sets also accept the integers 1 and 0.
+_TRUE = {True, "true", "True", "TRUE", "1"}
+_FALSE = {False, "false", "False", "FALSE", "0"}
 
 
 def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
+from . import numbering
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, USER_DERIVED
 
 TYPES = {
@@ -151,50 +152,78 @@ class DuckDBStore:
             self._cursor().execute(sql, list(params))
 
     def write_sessions(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
-        """Delete-then-insert by sessionId, then renumber the touched users, all in one transaction."""
+        """Delete-then-insert by sessionId and number the users' sessions, all in one transaction."""
         if sessions.num_rows == 0:
             return
         ids = sessions.column("session_id").to_pylist()
+        batch_user_column = sessions.column("uxcamuserid").to_pylist()
+        batch_users = sorted(set(batch_user_column))
         with self._write_lock:
             cur = self._cursor()
-            cur.register("_batch_sessions", sessions)
-            cur.register("_batch_events", events)
             try:
                 cur.execute("BEGIN")
-                users = {
-                    r[0]
-                    for r in cur.execute(
-                        "SELECT DISTINCT uxcamuserid FROM sessions WHERE app_id = ? "
-                        "AND session_id IN (SELECT unnest(?::VARCHAR[]))",
-                        [app_id, ids],
-                    ).fetchall()
-                }
-                users.update(sessions.column("uxcamuserid").to_pylist())
-                cur.execute(
-                    "DELETE FROM events WHERE app_id = ? AND session_id IN (SELECT unnest(?::VARCHAR[]))",
+                replaced = cur.execute(
+                    "SELECT session_id, uxcamuserid FROM sessions WHERE app_id = $1 "
+                    "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
                     [app_id, ids],
-                )
-                cur.execute(
-                    "DELETE FROM sessions WHERE app_id = ? AND session_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [app_id, ids],
-                )
+                ).fetchall()
+                recompute: set[str] = set()
+                if replaced:
+                    # a replaced session may move within its user's history, or to another user
+                    replaced_ids = {r[0] for r in replaced}
+                    recompute = {r[1] for r in replaced}
+                    recompute.update(u for sid, u in zip(ids, batch_user_column, strict=True) if sid in replaced_ids)
+                    for table in ("events", "sessions"):
+                        cur.execute(
+                            f"DELETE FROM {table} WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))",
+                            [app_id, sorted(replaced_ids)],
+                        )
+                summaries = self._user_summaries(cur, app_id, batch_users)
+                sessions, recompute = numbering.assign(sessions, summaries, recompute)
+                cur.register("_batch_sessions", sessions)
+                cur.register("_batch_events", events)
                 cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
                 if events.num_rows:
                     cur.execute("INSERT INTO events SELECT * FROM _batch_events")
-                cur.execute(_DERIVE_SQL, {"app": app_id, "users": sorted(users)})
-                # an uploaded replay outlives a re-sent session document
-                cur.execute(
-                    "UPDATE sessions SET has_video = true WHERE app_id = $1 AND NOT has_video AND session_id IN "
-                    "(SELECT session_id FROM videos WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[])))",
-                    [app_id, ids],
-                )
+                if recompute:
+                    cur.execute(_DERIVE_SQL, {"app": app_id, "users": sorted(recompute)})
+                if replaced:
+                    # an uploaded replay outlives a re-sent session document
+                    cur.execute(
+                        "UPDATE sessions SET has_video = true WHERE app_id = $1 AND NOT has_video AND session_id IN "
+                        "(SELECT session_id FROM videos WHERE app_id = $1 "
+                        "AND session_id IN (SELECT unnest($2::VARCHAR[])))",
+                        [app_id, ids],
+                    )
                 cur.execute("COMMIT")
+            except duckdb.IOException as exc:
+                cur.execute("ROLLBACK")
+                raise StoreUnavailable(str(exc).splitlines()[0]) from exc
             except Exception:
                 cur.execute("ROLLBACK")
                 raise
             finally:
-                cur.unregister("_batch_sessions")
-                cur.unregister("_batch_events")
+                for name in ("_batch_sessions", "_batch_events"):
+                    try:
+                        cur.unregister(name)
+                    except Exception:  # noqa: BLE001 - not registered when the transaction failed early
+                        pass
+
+    @staticmethod
+    def _user_summaries(
+        cur: duckdb.DuckDBPyConnection, app_id: str, users: list[str]
+    ) -> dict[str, numbering.UserSummary]:
+        rows = cur.execute(
+            f"SELECT uxcamuserid, count(*), max(started_at), "
+            f"{', '.join(f'any_value({c})' for c in numbering.FIRST_COLUMNS)} "
+            "FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) GROUP BY uxcamuserid",
+            [app_id, users],
+        ).fetchall()
+        out = {}
+        for user, count, last, *first in rows:
+            first = [list(v.items()) if isinstance(v, dict) else v for v in first]
+            out[user] = numbering.UserSummary(count, last, tuple(first))
+        return out
 
     def videos_for(self, app_id: str, session_ids: list[str]) -> dict[str, tuple[str, str, int]]:
         rows = self.query(
