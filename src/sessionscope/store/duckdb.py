@@ -111,13 +111,13 @@ class DuckDBStore:
         return cur
 
     def schema_version(self) -> int:
+        # fetchall, not fetchone: a result left unconsumed keeps its transaction open and blocks checkpoints
         exists = self._conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()
-        if not exists or not exists[0]:
+        ).fetchall()
+        if not exists[0][0]:
             return 0
-        row = self._conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-        return int(row[0]) if row else 0
+        return int(self._conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0])
 
     def migrate(self) -> None:
         with self._write_lock:
@@ -240,8 +240,8 @@ class DuckDBStore:
             try:
                 found = cur.execute(
                     "SELECT count(*) FROM sessions WHERE app_id = $1 AND session_id = $2", [app_id, session_id]
-                ).fetchone()
-                if not found or not found[0]:
+                ).fetchall()
+                if not found[0][0]:
                     cur.execute("ROLLBACK")
                     return False
                 cur.execute("DELETE FROM videos WHERE app_id = $1 AND session_id = $2", [app_id, session_id])
