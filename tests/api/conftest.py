@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from support.server import Creds, Server, ingest
 
 from sessionscope.demo import generate_sessions
+from support.server import Creds, Server, ingest
 
 
 @dataclass

@@ -49,7 +49,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         request.state.request_id = request_id
         start = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # noqa: BLE001 - answered here so the connection stays usable
+            # Starlette re-raises after its own 500 handler, and the server then drops the connection;
+            # answering here keeps keep-alive clients working.
+            log.exception("internal error rid=%s", request_id)
+            response = _internal_error(request_id)
         elapsed = time.perf_counter() - start
         response.headers["X-Request-ID"] = request_id
         route = request.scope.get("route")
@@ -90,13 +96,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         err = ApiError(503, "The store is unavailable; try again shortly.", headers={"Retry-After": "5"})
         return JSON(err.body(), status_code=503, headers=err.headers)
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSON:
-        request_id = getattr(request.state, "request_id", uuid.uuid4().hex)
-        log.exception("internal error rid=%s", request_id)
-        err = ApiError(500, f"Internal error; quote request id {request_id} when reporting it.")
-        body = err.body()
-        body["error"]["request_id"] = request_id
-        return JSON(body, status_code=500, headers={"X-Request-ID": request_id})
-
     return app
+
+
+def _internal_error(request_id: str) -> JSON:
+    err = ApiError(500, f"Internal error; quote request id {request_id} when reporting it.")
+    body = err.body()
+    body["error"]["request_id"] = request_id
+    return JSON(body, status_code=500, headers={"X-Request-ID": request_id})

@@ -653,16 +653,27 @@ def _epoch(value: datetime) -> int:
     return _floor(value.timestamp())
 
 
+# Times outside these bounds are refused: they are typos, and far-future values overflow date arithmetic.
+_TS_MIN = 0  # 1970-01-01T00:00:00Z
+_TS_MAX = 7_258_118_399  # 2199-12-31T23:59:59Z
+
+
 def _ts(v: Any, path: str, errs: list[str]) -> int | None:
+    seconds = None
     if type(v) is str:
         try:
-            return _epoch(_fromiso(v))
+            seconds = _epoch(_fromiso(v))
         except ValueError:
             pass
     elif isinstance(v, datetime):  # Parquet timestamp columns
-        return _epoch(v)
-    errs.append(f'{path}: must be a date-time string like "2023-01-16T10:43:47Z" (UTC)')
-    return None
+        seconds = _epoch(v)
+    if seconds is None:
+        errs.append(f'{path}: must be a date-time string like "2023-01-16T10:43:47Z" (UTC)')
+        return None
+    if not _TS_MIN <= seconds <= _TS_MAX:
+        errs.append(f"{path}: must be between 1970-01-01T00:00:00Z and 2199-12-31T23:59:59Z")
+        return None
+    return seconds
 
 
 def _sid_slow(v: Any, errs: list[str]) -> str | None:

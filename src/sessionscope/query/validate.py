@@ -34,6 +34,8 @@ def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
             raw = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise bad_request(f"{name} is not valid JSON ({exc.args[0]}); send a JSON array of objects", param=name) from None
+    if raw is None:  # `null` means absent, in a query string as in a JSON body
+        return []
     if not isinstance(raw, list):
         raise bad_request(f"{name} must be a JSON array of objects, got {type(raw).__name__}", param=name)
     for i, item in enumerate(raw):

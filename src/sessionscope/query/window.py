@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ..errors import bad_request
 from .spec import Window
 
 DEFAULT_DAYS = 30
+# Accepted filter dates: wide enough for any real query, narrow enough that window arithmetic
+# (previous windows for comparison, 30-day spans) can never overflow.
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(2999, 12, 31)
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
 
@@ -24,6 +28,12 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
     try:
         if len(text) == 10:
             day = datetime.strptime(text, "%Y-%m-%d")
+            if not EARLIEST <= day <= LATEST:
+                raise bad_request(
+                    f"{path}: {value!r} is out of range; dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
+                    param=param,
+                    path=path,
+                )
             return (day + DAY - SECOND if end_of_day else day), True
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -33,8 +43,15 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
             path=path,
         ) from None
     if parsed.tzinfo is not None:
-        parsed = (parsed - parsed.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
-    return parsed.replace(microsecond=0), False
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    result = parsed.replace(microsecond=0)
+    if not EARLIEST <= result <= LATEST:
+        raise bad_request(
+            f"{path}: {value!r} is out of range; dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
+            param=param,
+            path=path,
+        )
+    return result, False
 
 
 def default_window(now: datetime) -> Window:

@@ -1,0 +1,278 @@
+"""The `sessionscope` command line (SPEC §1, §8.3, §13): apps and keys, bulk import, help."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sessionscope.demo import generate_sessions
+from support.server import Creds, Server, cli
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ALL_TIME = {
+    "attribute": "date_range",
+    "operator": "between_dates",
+    "value": {"lower": "2000-01-01", "upper": "2099-12-31"},
+}
+
+
+def db_path(server: Server) -> str:
+    return server.store_url.removeprefix("duckdb:///")
+
+
+def one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
+    """A failing command: non-zero exit and a one-line reason (on stderr; stdout may hold a progress bar)."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    text = result.stderr.strip() or result.stdout.strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def list_all(client, creds: Creds) -> list[dict]:  # type: ignore[no-untyped-def]
+    rows, page = [], 1
+    while True:
+        r = client.get(
+            "/v2/session",
+            params={"page": page, "page_size": 500, "filters": json.dumps([ALL_TIME])},
+            headers=creds.read_headers,
+        )
+        assert r.status_code == 200, r.text
+        rows += r.json()["data"]
+        if r.json()["pagination"]["next"] is None:
+            return rows
+        page += 1
+
+
+# --- apps and keys -----------------------------------------------------------------------------------
+
+
+def test_apps_create_json_prints_exactly_the_three_keys(fresh_server: Server) -> None:
+    result = cli(fresh_server.env, "apps", "create", "my app", "--json")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    data = json.loads(lines[0])
+    assert set(data) == {"appid", "apikey", "ingest_key"}
+    assert re.fullmatch(r"[0-9a-f]{24}", data["appid"])
+    for kind in ("apikey", "ingest_key"):
+        key = data[kind]
+        assert isinstance(key, str) and len(key) >= 24  # >= 128 random bits in a URL-safe alphabet
+        assert key not in result.stderr
+    assert data["apikey"] != data["ingest_key"]
+    other = json.loads(cli(fresh_server.env, "apps", "create", "my app", "--json").stdout)
+    assert other["appid"] != data["appid"]
+    assert {other["apikey"], other["ingest_key"]}.isdisjoint({data["apikey"], data["ingest_key"]})
+
+
+def test_keys_are_not_stored_in_clear(fresh_server: Server) -> None:
+    creds = [fresh_server.create_app(f"app-{i}") for i in range(2)]
+    rotated = json.loads(cli(fresh_server.env, "apps", "rotate-key", creds[0].appid, "--json").stdout)[
+        "apikey"
+    ]
+    keys = [k for c in creds for k in (c.apikey, c.ingest_key)] + [rotated]
+    con = duckdb.connect(db_path(fresh_server), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        assert "apps" in tables
+        apps = con.execute("SELECT * FROM apps").fetchall()
+        assert {c.appid for c in creds} <= {v for row in apps for v in row}
+        for table in tables:  # in no column of any table
+            for row in con.execute(f'SELECT * FROM "{table}"').fetchall():
+                text = " ".join(str(v) for v in row)
+                for key in keys:
+                    assert key not in text, f"a key is stored in clear in {table}"
+    finally:
+        con.close()
+    data_dir = fresh_server.data_dir
+    for f in data_dir.rglob("*"):
+        if f.is_file():
+            raw = f.read_bytes()
+            for key in keys:
+                assert key.encode() not in raw, f"a key appears in {f.name}"
+
+
+def test_apps_list_shows_the_apps(fresh_server: Server) -> None:
+    a = fresh_server.create_app("first-app")
+    b = fresh_server.create_app("second app")
+    out = cli(fresh_server.env, "apps", "list")
+    assert out.returncode == 0
+    lines = {line for line in out.stdout.splitlines() if line.strip()}
+    assert any(a.appid in line and "first-app" in line for line in lines), out.stdout
+    assert any(b.appid in line and "second app" in line for line in lines), out.stdout
+    for key in (a.apikey, a.ingest_key, b.apikey, b.ingest_key):
+        assert key not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("appid", ["0123456789abcdef01234567", "not-an-app", ""])
+def test_rotate_key_of_unknown_app_fails_in_one_line(fresh_server: Server, appid: str) -> None:
+    fresh_server.create_app("exists")
+    result = cli(fresh_server.env, "apps", "rotate-key", appid, "--json", check=False)
+    line = one_line_failure(result)
+    assert result.stdout.strip() == "" or "{" not in result.stdout
+    if appid:
+        assert appid in line
+
+
+def test_rotate_key_with_unknown_kind_fails_in_one_line(fresh_server: Server) -> None:
+    a = fresh_server.create_app("exists")
+    line = one_line_failure(
+        cli(fresh_server.env, "apps", "rotate-key", a.appid, "--kind", "password", check=False)
+    )
+    assert "apikey" in line and "ingest_key" in line
+
+
+# --- import --------------------------------------------------------------------------------------------
+
+
+def write_inputs(tmp: Path, docs_nd: list[dict], docs_gz: list[dict], docs_pq: list[dict]) -> dict[str, Path]:
+    nd = tmp / "sessions.ndjson"
+    nd.write_text("\n".join(json.dumps(d) for d in docs_nd) + "\n")
+    gz = tmp / "sessions.ndjson.gz"
+    with gzip.open(gz, "wt") as f:
+        for d in docs_gz:
+            f.write(json.dumps(d) + "\n")
+    pqf = tmp / "sessions.parquet"
+    pq.write_table(pa.Table.from_pylist(docs_pq), pqf)
+    return {"ndjson": nd, "gz": gz, "parquet": pqf}
+
+
+def test_import_ndjson_gzip_and_parquet(fresh_server: Server, tmp_path: Path) -> None:
+    docs = {
+        "ndjson": list(generate_sessions(300, days=20, seed=41, now=NOW)),
+        "gz": list(generate_sessions(250, days=20, seed=42, now=NOW)),
+        "parquet": list(generate_sessions(200, days=20, seed=43, now=NOW)),
+    }
+    files = write_inputs(tmp_path, docs["ndjson"], docs["gz"], docs["parquet"])
+    apps = {kind: fresh_server.create_app(f"import-{kind}") for kind in docs}
+    for _ in range(2):  # the second import is a no-op: same sessions, no duplicates
+        for kind, path in files.items():
+            result = cli(fresh_server.env, "import", str(path), "--app", apps[kind].appid, check=False)
+            assert result.returncode == 0, result.stderr + result.stdout
+            assert f"imported {len(docs[kind])} sessions" in result.stdout, result.stdout
+    fresh_server.start()
+    # while the server holds the file, an import fails cleanly
+    busy = cli(fresh_server.env, "import", str(files["ndjson"]), "--app", apps["ndjson"].appid, check=False)
+    one_line_failure(busy)
+    with fresh_server.client() as client:
+        for kind, expected in docs.items():
+            rows = {r["sessionId"]: r for r in list_all(client, apps[kind])}
+            assert len(rows) == len(list_all(client, apps[kind]))
+            assert set(rows) == {d["sessionId"] for d in expected}, kind
+            for d in expected[:50]:
+                row = rows[d["sessionId"]]
+                assert row["property"]["uploadedServerTime"] == d["property"]["uploadedServerTime"], kind
+                assert row["property"]["durationSec"] == d["property"]["durationSec"], kind
+                screens = d["property"].get("totalScreen", len(d["screens"]) if "screens" in d else None)
+                assert row["property"]["totalScreen"] == screens, kind
+                assert row["device"]["model"] == d["device"].get("model"), kind
+                assert row["user"]["uxcamuserid"] == d["user"]["uxcamuserid"], kind
+                for k, v in d["user"].items():
+                    if k not in ("uxcamuserid", "kUXCam_UserIdentity", "alias"):
+                        assert row["user"][k] == v, (kind, k)
+            # events came along: the per-session event names match
+            sample = next(d for d in expected if d.get("events"))
+            name = sample["events"][0]["name"]
+            flt = [
+                ALL_TIME,
+                {"attribute": "event_name", "operator": "equal", "value": name},
+                {"attribute": "session_id", "operator": "equal", "value": sample["sessionId"]},
+            ]
+            r = client.get(
+                "/v2/session", params={"filters": json.dumps(flt)}, headers=apps[kind].read_headers
+            )
+            assert [x["sessionId"] for x in r.json()["data"]] == [sample["sessionId"]], kind
+    fresh_server.stop()
+    con = duckdb.connect(db_path(fresh_server), read_only=True)
+    try:
+        for kind, expected in docs.items():
+            n, distinct = con.execute(
+                "SELECT count(*), count(DISTINCT session_id) FROM sessions WHERE app_id = ?",
+                [apps[kind].appid],
+            ).fetchone()
+            assert (n, distinct) == (len(expected), len(expected)), kind
+    finally:
+        con.close()
+
+
+def test_import_reports_rejections_and_bad_files(fresh_server: Server, tmp_path: Path) -> None:
+    a = fresh_server.create_app("import-errors")
+    good = list(generate_sessions(5, days=5, seed=44, now=NOW))
+    mixed = tmp_path / "mixed.ndjson"
+    mixed.write_text(
+        "\n".join([json.dumps(good[0]), json.dumps({"sessionId": "no identity"}), json.dumps(good[1])])
+    )
+    result = cli(fresh_server.env, "import", str(mixed), "--app", a.appid, check=False)
+    assert result.returncode != 0
+    assert (
+        "imported 2 sessions, rejected 1" in result.stdout
+        and "Traceback" not in result.stdout + result.stderr
+    )
+    broken = tmp_path / "broken.ndjson"
+    broken.write_text(json.dumps(good[2]) + "\n{not json\n")
+    line = one_line_failure(cli(fresh_server.env, "import", str(broken), "--app", a.appid, check=False))
+    assert "line 2" in line
+    nd = tmp_path / "ok.ndjson"
+    nd.write_text(json.dumps(good[3]))
+    line = one_line_failure(
+        cli(fresh_server.env, "import", str(nd), "--app", "0123456789abcdef01234567", check=False)
+    )
+    assert "0123456789abcdef01234567" in line
+    result = cli(fresh_server.env, "import", str(tmp_path / "missing.ndjson"), "--app", a.appid, check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+
+
+# --- help -------------------------------------------------------------------------------------------------
+
+COMMANDS = [
+    [],
+    ["serve"],
+    ["apps"],
+    ["apps", "create"],
+    ["apps", "list"],
+    ["apps", "rotate-key"],
+    ["demo"],
+    ["import"],
+]
+
+
+def test_help_for_every_command(tmp_path: Path) -> None:
+    env = Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 'x.duckdb'}").env
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom sessionscope.cli import app\n"
+        "runner = CliRunner()\nimport json\nout = {}\n"
+        f"for args in {COMMANDS!r}:\n"
+        "    r = runner.invoke(app, [*args, '--help'])\n"
+        "    out[' '.join(args)] = (r.exit_code, r.output)\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    for args in COMMANDS:
+        exit_code, text = outputs[" ".join(args)]
+        assert exit_code == 0, (args, text)
+        assert "Usage" in text and "--help" in text, (args, text)
+    assert "--store" in outputs["serve"][1] and "--port" in outputs["serve"][1]
+    assert "--json" in outputs["apps create"][1]
+    assert "--app" in outputs["import"][1]
+    for sub in ("serve", "apps", "demo", "import"):
+        assert sub in outputs[""][1]
+    # the installed entry point answers too, and no database file was created by asking for help
+    script = Path(sys.executable).parent / "sessionscope"
+    r = subprocess.run([str(script), "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "Usage" in r.stdout
+    assert not (tmp_path / "x.duckdb").exists()

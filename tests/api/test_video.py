@@ -1,0 +1,255 @@
+"""Replay video (SPEC §8.4, §5): upload, signed links in the list, download with Range, hasVideo."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from sessionscope import signing
+from support.server import Creds, Server
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ALL_TIME = {
+    "attribute": "date_range",
+    "operator": "between_dates",
+    "value": {"lower": "2000-01-01", "upper": "2099-12-31"},
+}
+SECRET = b"test-secret-key-0123456789abcdef"  # what support.server configures
+MAX_VIDEO = 65_536
+NO_VIDEO = "No video available for this session"
+SESSIONS = ("v-mp4", "v-none", "v-big", "v-webm", "v-replace", "v-resend", "v-empty")
+
+
+@dataclass
+class EnvServer(Server):
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = super().env
+        env.update(self.extra_env)
+        return env
+
+
+def doc(sid: str, **prop: object) -> dict:
+    return {
+        "sessionId": sid,
+        "property": {
+            "uploadedServerTime": (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "durationSec": 30.0,
+            **prop,
+        },
+        "user": {"kUXCam_UserIdentity": f"user-{sid}"},
+        "device": {"platform": "android", "model": "Pixel 8"},
+    }
+
+
+@dataclass
+class Ctx:
+    server: Server
+    client: httpx.Client
+    a: Creds
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Ctx:
+    data_dir = tmp_path_factory.mktemp("video")
+    server = EnvServer(
+        data_dir=data_dir,
+        store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}",
+        extra_env={"SESSIONSCOPE_MAX_VIDEO_BYTES": str(MAX_VIDEO)},
+    )
+    a = server.create_app("video")
+    server.start()
+    client = server.client()
+    r = client.post("/v2/ingest/sessions", json=[doc(s) for s in SESSIONS], headers=a.ingest_headers)
+    assert r.json()["accepted"] == len(SESSIONS)
+    yield Ctx(server, client, a)
+    client.close()
+    server.stop()
+
+
+def upload(ctx: Ctx, sid: str, data: bytes, ctype: str | None = "video/mp4") -> httpx.Response:
+    headers = dict(ctx.a.ingest_headers)
+    if ctype is not None:
+        headers["Content-Type"] = ctype
+    return ctx.client.put(f"/v2/ingest/sessions/{sid}/video", content=data, headers=headers)
+
+
+def sessions(ctx: Ctx, *, with_video: str | None = None) -> dict[str, dict]:
+    params = {"page_size": 500, "filters": json.dumps([ALL_TIME])}
+    if with_video is not None:
+        params["with_video"] = with_video
+    r = ctx.client.get("/v2/session", params=params, headers=ctx.a.read_headers)
+    assert r.status_code == 200, r.text
+    return {x["sessionId"]: x for x in r.json()["data"]}
+
+
+def assert_error(r: httpx.Response, status: int) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"success", "error"} and body["success"] is False
+    assert body["error"]["status"] == status and body["error"]["message"]
+    return body["error"]
+
+
+def part_files(ctx: Ctx) -> list[str]:
+    folder = ctx.server.data_dir / "videos"
+    return (
+        [p.name for p in folder.rglob("*") if p.is_file() and p.name.endswith(".part")]
+        if folder.exists()
+        else []
+    )
+
+
+def test_upload_link_download_and_range(ctx: Ctx) -> None:
+    data = os.urandom(5_000)
+    r = upload(ctx, "v-mp4", data)
+    assert r.status_code == 200, r.text
+    assert r.json()["success"] is True
+
+    rows = sessions(ctx, with_video="true")
+    link = rows["v-mp4"]["video"]
+    assert isinstance(link, str) and link.startswith(ctx.server.base_url + "/v2/video/")
+    assert rows["v-none"]["video"] == NO_VIDEO
+    assert rows["v-mp4"]["property"]["hasVideo"] is True
+    assert rows["v-none"]["property"]["hasVideo"] is False
+    assert sessions(ctx, with_video="1")["v-mp4"]["video"].startswith(ctx.server.base_url + "/v2/video/")
+    assert all(x["video"] is None for x in sessions(ctx).values())
+    assert all(x["video"] is None for x in sessions(ctx, with_video="false").values())
+
+    # the link is the credential: no keys needed
+    r = httpx.get(link, timeout=30)
+    assert r.status_code == 200
+    assert r.content == data
+    assert r.headers["content-type"].startswith("video/mp4")
+    r = httpx.get(link, headers={"Range": "bytes=10-99"}, timeout=30)
+    assert r.status_code == 206
+    assert r.content == data[10:100]
+    assert r.headers["content-range"] == "bytes 10-99/5000"
+    r = httpx.get(link, headers={"Range": "bytes=4900-"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[4900:]
+    r = httpx.get(link, headers={"Range": "bytes=-25"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[-25:]
+    r = httpx.get(link, headers={"Range": "bytes=6000-7000"}, timeout=30)
+    assert r.status_code == 416
+
+
+def test_link_expires_in_a_week(ctx: Ctx) -> None:
+    if upload(ctx, "v-mp4", os.urandom(200)).status_code != 200:
+        pytest.fail("upload failed")
+    before = int(time.time())
+    link = sessions(ctx, with_video="true")["v-mp4"]["video"]
+    token = link.rsplit("/", 1)[1]
+    payload = signing.verify(SECRET, "video", token, before)
+    assert payload is not None
+    # still valid just under a week from now, not after
+    assert signing.verify(SECRET, "video", token, before + 7 * 86400 - 120) is not None
+    assert signing.verify(SECRET, "video", token, before + 7 * 86400 + 120) is None
+    # an expired link is refused
+    expired = signing.sign(SECRET, "video", {"a": ctx.a.appid, "s": "v-mp4"}, before - 1)
+    assert_error(ctx.client.get(f"/v2/video/{expired}"), 403)
+
+
+def test_tampered_token_is_403(ctx: Ctx) -> None:
+    assert upload(ctx, "v-mp4", os.urandom(300)).status_code == 200
+    token = sessions(ctx, with_video="true")["v-mp4"]["video"].rsplit("/", 1)[1]
+    body, mac = token.split(".", 1)
+    flip = lambda s, i: s[:i] + ("A" if s[i] != "A" else "B") + s[i + 1 :]  # noqa: E731
+    for bad in (
+        flip(token, 5),
+        flip(token, len(token) - 3),
+        body + "." + mac[:-1],
+        body,
+        "x" + token,
+        "a.b",
+        "abc",
+    ):
+        err = assert_error(ctx.client.get(f"/v2/video/{bad}"), 403)
+        assert err["code"] == "forbidden"
+    # a validly signed link for another purpose, or for a session without a video
+    other = signing.sign(SECRET, "dashboard", {"a": ctx.a.appid, "s": "v-mp4"}, int(time.time()) + 600)
+    assert_error(ctx.client.get(f"/v2/video/{other}"), 403)
+    none = signing.sign(SECRET, "video", {"a": ctx.a.appid, "s": "v-none"}, int(time.time()) + 600)
+    assert_error(ctx.client.get(f"/v2/video/{none}"), 404)
+
+
+def test_upload_errors(ctx: Ctx) -> None:
+    data = os.urandom(1_000)
+    err = assert_error(upload(ctx, "no-such-session", data), 404)
+    assert err["code"] == "not_found"
+    for ctype in ("application/octet-stream", "text/plain", "image/png", None):
+        assert_error(upload(ctx, "v-none", data, ctype), 400)
+    assert_error(upload(ctx, "v-empty", b""), 400)
+    r = ctx.client.put(
+        "/v2/ingest/sessions/bad%20id/video",
+        content=data,
+        headers={**ctx.a.ingest_headers, "Content-Type": "video/mp4"},
+    )
+    assert r.status_code in (400, 404)
+    assert_error(r, r.status_code)
+    rows = sessions(ctx, with_video="true")
+    for sid in ("v-none", "v-empty"):
+        assert rows[sid]["property"]["hasVideo"] is False and rows[sid]["video"] == NO_VIDEO
+    assert part_files(ctx) == []
+
+
+def test_over_the_size_limit_is_413(ctx: Ctx) -> None:
+    assert upload(ctx, "v-big", os.urandom(MAX_VIDEO)).status_code == 200  # exactly the limit is fine
+    good = sessions(ctx, with_video="true")["v-big"]["video"]
+    before = httpx.get(good, timeout=30).content
+    err = assert_error(upload(ctx, "v-big", os.urandom(MAX_VIDEO + 1)), 413)
+    assert err["code"] == "too_large"
+
+    def chunks():  # type: ignore[no-untyped-def]  # no Content-Length: the limit applies while streaming
+        for _ in range(20):
+            yield os.urandom(8_192)
+
+    r = ctx.client.put(
+        "/v2/ingest/sessions/v-big/video",
+        content=chunks(),
+        headers={**ctx.a.ingest_headers, "Content-Type": "video/mp4"},
+    )
+    assert_error(r, 413)
+    # the stored video is the earlier one, intact
+    assert httpx.get(sessions(ctx, with_video="true")["v-big"]["video"], timeout=30).content == before
+    assert part_files(ctx) == []
+
+
+def test_webm_and_replacement(ctx: Ctx) -> None:
+    webm = os.urandom(2_048)
+    assert upload(ctx, "v-webm", webm, "video/webm").status_code == 200
+    r = httpx.get(sessions(ctx, with_video="true")["v-webm"]["video"], timeout=30)
+    assert r.content == webm and r.headers["content-type"].startswith("video/webm")
+
+    first, second = os.urandom(1_500), os.urandom(2_500)
+    assert upload(ctx, "v-replace", first).status_code == 200
+    assert upload(ctx, "v-replace", second, "video/mp4; codecs=avc1").status_code == 200
+    r = httpx.get(sessions(ctx, with_video="true")["v-replace"]["video"], timeout=30)
+    assert r.content == second
+
+
+def test_has_video_survives_resending_the_session(ctx: Ctx) -> None:
+    data = os.urandom(4_000)
+    assert upload(ctx, "v-resend", data).status_code == 200
+    assert sessions(ctx)["v-resend"]["property"]["hasVideo"] is True
+    flt = {"attribute": "session_has_video", "operator": "equal", "value": True}
+    for resent in (doc("v-resend", durationSec=99.0), doc("v-resend", hasVideo=False)):
+        r = ctx.client.post("/v2/ingest/sessions", json=[resent], headers=ctx.a.ingest_headers)
+        assert r.json()["accepted"] == 1
+        row = sessions(ctx, with_video="true")["v-resend"]
+        assert row["property"]["hasVideo"] is True
+        assert row["property"]["durationSec"] == resent["property"]["durationSec"]
+        assert httpx.get(row["video"], timeout=30).content == data
+        r = ctx.client.get(
+            "/v2/session",
+            params={"filters": json.dumps([ALL_TIME, flt]), "page_size": 500},
+            headers=ctx.a.read_headers,
+        )
+        assert "v-resend" in {x["sessionId"] for x in r.json()["data"]}
