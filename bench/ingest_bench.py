@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 from common import ROOT, copy_store, dataset, rss_mb, save
+
 from support.server import Server
 
 

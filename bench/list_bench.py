@@ -15,6 +15,7 @@ import urllib.parse
 import duckdb
 import httpx
 from common import copy_store, dataset, rss_mb, save, summary
+
 from support.server import Server
 
 WINDOW = {"lower": "2026-10-02T12:00:00Z", "upper": "2026-11-01T12:00:00Z"}

@@ -14,7 +14,7 @@ from .. import __version__
 from ..errors import ApiError, StoreUnavailable
 from ..settings import Settings
 from ..store import Store, open_store
-from . import docs, health, ingest, sessions, video
+from . import analytics, docs, health, ingest, sessions, video
 from .metrics import Metrics
 from .responses import JSON
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.secret = settings.resolved_secret()
     app.state.metrics = Metrics()
 
-    for router in (sessions.router, ingest.router, video.router, health.router):
+    for router in (sessions.router, analytics.router, ingest.router, video.router, health.router):
         app.include_router(router)
 
     @app.middleware("http")

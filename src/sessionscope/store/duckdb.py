@@ -13,7 +13,7 @@ import pyarrow as pa
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import numbering
-from .schema import EVENT_COLUMNS, SESSION_COLUMNS, USER_DERIVED
+from .schema import EVENT_COLUMNS, SESSION_COLUMNS
 
 TYPES = {
     "str": "VARCHAR",
@@ -57,28 +57,32 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     ),
 ]
 
-# Derived per-user columns, recomputed for the users a batch touches, from each user's earliest session.
-_DERIVE_SQL = f"""
-UPDATE sessions AS s SET {", ".join(f"{c} = r.{c}" for c in USER_DERIVED)}
-FROM (
-  SELECT session_id,
-    row_number() OVER w AS session_number,
-    first_value(referer) OVER w AS first_referer,
-    first_value(referer_domain) OVER w AS first_referer_domain,
-    first_value(screens[1]) OVER w AS first_screen_name,
-    first_value(utm) OVER w AS first_utm,
-    first_value(utm_map) OVER w AS first_utm_map
-  FROM sessions
-  WHERE app_id = $app AND uxcamuserid IN (SELECT unnest($users::VARCHAR[]))
-  WINDOW w AS (PARTITION BY uxcamuserid ORDER BY started_at, uploaded_at, session_id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-) AS r
-WHERE s.app_id = $app AND s.session_id = r.session_id
-  AND (s.session_number IS DISTINCT FROM r.session_number
-       OR s.first_referer IS DISTINCT FROM r.first_referer
-       OR s.first_screen_name IS DISTINCT FROM r.first_screen_name
-       OR s.first_utm IS DISTINCT FROM r.first_utm)
-"""
+# Derived per-user columns, recomputed from scratch for the users a batch reaches back into. The window
+# result goes to a temp table keyed by rowid; each column is then updated only where it changed, because
+# DuckDB rewrites every row group an update touches at the next checkpoint.
+_RENUMBER_SQL = [
+    """CREATE OR REPLACE TEMP TABLE _renumber AS
+    SELECT rowid AS rid,
+      session_number AS old_number, row_number() OVER w AS session_number,
+      first_referer AS old_referer, first_value(referer) OVER w AS first_referer,
+      first_referer_domain AS old_referer_domain, first_value(referer_domain) OVER w AS first_referer_domain,
+      first_screen_name AS old_screen_name, first_value(screens[1]) OVER w AS first_screen_name,
+      first_utm AS old_utm, first_value(utm) OVER w AS first_utm,
+      first_value(utm_map) OVER w AS first_utm_map
+    FROM sessions
+    WHERE app_id = $app AND uxcamuserid IN (SELECT unnest($users::VARCHAR[]))
+    WINDOW w AS (PARTITION BY uxcamuserid ORDER BY started_at, uploaded_at, session_id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""",
+    """UPDATE sessions SET session_number = r.session_number FROM _renumber r
+    WHERE sessions.rowid = r.rid AND r.old_number IS DISTINCT FROM r.session_number""",
+    """UPDATE sessions SET first_referer = r.first_referer, first_referer_domain = r.first_referer_domain,
+      first_screen_name = r.first_screen_name, first_utm = r.first_utm, first_utm_map = r.first_utm_map
+    FROM _renumber r
+    WHERE sessions.rowid = r.rid AND (r.old_referer IS DISTINCT FROM r.first_referer
+      OR r.old_referer_domain IS DISTINCT FROM r.first_referer_domain
+      OR r.old_screen_name IS DISTINCT FROM r.first_screen_name OR r.old_utm IS DISTINCT FROM r.first_utm)""",
+    "DROP TABLE _renumber",
+]
 
 
 class DuckDBStore:
@@ -186,7 +190,9 @@ class DuckDBStore:
                 if events.num_rows:
                     cur.execute("INSERT INTO events SELECT * FROM _batch_events")
                 if recompute:
-                    cur.execute(_DERIVE_SQL, {"app": app_id, "users": sorted(recompute)})
+                    cur.execute(_RENUMBER_SQL[0], {"app": app_id, "users": sorted(recompute)})
+                    for stmt in _RENUMBER_SQL[1:]:
+                        cur.execute(stmt)
                 if replaced:
                     # an uploaded replay outlives a re-sent session document
                     cur.execute(

@@ -34,5 +34,25 @@ DUCKDB = Dialect(
         "between": "{c} BETWEEN {lo} AND {hi}",
         "in_subquery": "{c} IN ({q})",
         "not_in_subquery": "{c} NOT IN ({q})",
+        # analytics (query/render_analytics.py): time buckets, metric aggregates, top-N folding
+        "bucket_day": "date_trunc('day', {c})",
+        "bucket_week": "date_trunc('week', {c})",  # ISO weeks: Monday 00:00
+        "bucket_month": "date_trunc('month', {c})",
+        "add_seconds": "({c} + to_seconds({s}))",
+        "bool_to_number": "CAST({x} AS INTEGER)",
+        "agg_count": "count(*)",
+        "agg_count_distinct": "count(DISTINCT {x})",
+        "agg_count_distinct_if": "count(DISTINCT {x}) FILTER (WHERE {cond})",
+        "agg_sum": "sum({x})",
+        "agg_avg": "avg({x})",
+        "agg_min": "min({x})",
+        "agg_max": "max({x})",
+        "agg_quantile": "quantile_cont({x}, {q})",  # exact, linear interpolation at q * (n - 1)
+        "top_values": "SELECT {g} AS v FROM {t} GROUP BY {g} ORDER BY count(*) DESC, {g} ASC NULLS LAST LIMIT {n}",
+        "unnest_strings": "SELECT unnest({v}) AS v",
+        "unnest_bools": "SELECT unnest({v}::BOOLEAN[]) AS v",
+        "in_top": "(coalesce({x} IN (SELECT v FROM {t} WHERE v IS NOT NULL), false) "
+        "OR ({x} IS NULL AND (SELECT count(*) FROM {t} WHERE v IS NULL) > 0))",
+        "first_in_partition": "(row_number() OVER (PARTITION BY {p}) = 1)",
     },
 )

@@ -1,0 +1,211 @@
+"""GET /v2/session/analytics vs the same query hand-written in DuckDB SQL, on the same data, in the same run.
+
+Five queries (issue 3): totals, a one-level and a two-level group-by with a filter, a day-bucket series, and
+a comparison. Each baseline is what one would write by hand for the same answer: the default metrics, the
+top-N folding into "others" for group-bys, the previous window for the comparison (two statements, as the
+API runs two). The server runs as its own process on one copy of the store; the baseline runs here on
+another copy. Requests alternate (baseline, API) so drift hits both. Answers are checked equal first.
+Usage: python bench/analytics_bench.py [--sessions 10000000] [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import statistics
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+from common import DATA, copy_store, dataset, rss_mb, save, summary
+
+from support.server import Server
+
+WINDOW = {"lower": "2026-10-02T12:00:00Z", "upper": "2026-11-01T12:00:00Z"}
+LO, HI = "2026-10-02 12:00:00", "2026-11-01 12:00:00"
+PREV_LO, PREV_HI = "2026-09-02 11:59:59", "2026-10-02 11:59:59"  # the 30 days + 1 s just before
+
+METRICS = """count(*), count(DISTINCT uxcamuserid), count(DISTINCT uxcamuserid) FILTER (WHERE session_number = 1),
+  avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
+  avg(duration_sec), avg(unique_screens_count)"""
+TENANT = "app_id = $app AND uploaded_at BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP"
+
+
+def folded(columns: list[str], where: str) -> str:
+    """Hand-written top-50 folding per level: keep the 50 most frequent values, the rest is 'others'."""
+    tops = ",\n".join(
+        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count(*) DESC, {c} NULLS LAST LIMIT 50)"
+        for i, c in enumerate(columns)
+    )
+    keys = ", ".join(
+        f"CASE WHEN {c} IN (SELECT v FROM top{i}) OR ({c} IS NULL AND EXISTS (SELECT 1 FROM top{i} WHERE v IS NULL)) "
+        f"THEN {c} ELSE '\x00others' END AS k{i}"
+        for i, c in enumerate(columns)
+    )
+    names = ", ".join(f"k{i}" for i in range(len(columns)))
+    return (
+        f"WITH m AS (SELECT * FROM sessions WHERE {TENANT} AND {where}),\n{tops}\n"
+        f"SELECT {names}, {METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
+    )
+
+
+QUERIES: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("totals (default metrics)", {}, [f"SELECT {METRICS} FROM sessions WHERE {TENANT}"]),
+    (
+        "group by device_model, filter country",
+        {
+            "group_by": [{"attribute": "device_model"}],
+            "filters": [{"attribute": "device_country", "operator": "equal", "value": "USA"}],
+        },
+        [folded(["model"], "device_country = 'USA'")],
+    ),
+    (
+        "group by app_version x model, filter",
+        {
+            "group_by": [{"attribute": "app_version"}, {"attribute": "device_model"}],
+            "filters": [{"attribute": "device_platform", "operator": "equal", "value": "1"}],
+        },
+        [folded(["app_version", "model"], "platform = 'android'")],
+    ),
+    (
+        "day buckets",
+        {"group_by": [{"attribute": "session_uploadedon_day"}]},
+        [
+            f"SELECT date_trunc('day', uploaded_at) AS d, {METRICS} FROM sessions WHERE {TENANT} GROUP BY d ORDER BY d"
+        ],
+    ),
+    (
+        "comparison (totals)",
+        {"comparison": 1},
+        [
+            f"SELECT {METRICS} FROM sessions WHERE {TENANT}",
+            f"SELECT {METRICS} FROM sessions WHERE {TENANT}#prev",
+        ],
+    ),
+]
+
+
+def replicated(n: int) -> tuple[Path, dict]:
+    """A store of n sessions: the 1M demo dataset copied n/1M times with fresh session and user ids.
+
+    Building 10M demo sessions through the loader takes long; copies keep the demo's distributions (each
+    copy is another population of users with the same behaviour), so they measure the same queries.
+    """
+    base, meta = dataset(1_000_000)
+    copies = n // 1_000_000
+    if copies <= 1:
+        return base, meta
+    folder = DATA / f"sessions-{n}-replicated"
+    target, meta_path = folder / "store.duckdb", folder / "meta.json"
+    if meta_path.exists():
+        return target, json.loads(meta_path.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copyfile(base, target)
+    con = duckdb.connect(str(target))
+    for table in ("sessions", "events"):
+        con.execute(
+            f"INSERT INTO {table} SELECT t.* REPLACE (t.session_id || '-' || k AS session_id, "
+            f"t.uxcamuserid || '-' || k AS uxcamuserid) FROM {table} t, range(1, {copies}) r(k)"
+        )
+    con.execute("CHECKPOINT")
+    assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == n
+    con.close()
+    meta = {**meta, "n": n, "replicated_from": str(base)}
+    meta_path.write_text(json.dumps(meta))
+    return target, meta
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sqls: list[str], appid: str) -> list[list[tuple]]:
+    out = []
+    for sql in sqls:
+        prev = sql.endswith("#prev")
+        params = {"app": appid, "lo": PREV_LO if prev else LO, "hi": PREV_HI if prev else HI}
+        out.append(con.execute(sql.removesuffix("#prev"), params).fetchall())
+    return out
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
+def check(name: str, api: dict, base: list[list[tuple]]) -> None:
+    """The API's counts equal the hand-written query's, group for group (compared as sorted tuples)."""
+    rows = api["data"]
+    counts = ["session_count", "session_unique_user_count", "session_new_users_count"]
+    api_counts = sorted(tuple(r[k] for k in counts) for r in rows if r["session_count"])
+    base_counts = sorted(tuple(row[-9:-6]) for row in base[0] if row[-9])
+    assert api_counts == base_counts, name
+    if name.startswith("totals"):
+        values = [v for k, v in rows[0].items() if k != "dashboard_link"]
+        assert all(_close(a, b) for a, b in zip(values, base[0][0], strict=True)), name
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=15)
+    args = ap.parse_args()
+
+    path, meta = replicated(args.sessions)
+    api_copy, sql_copy = copy_store(path, "api"), copy_store(path, "sql")
+    server = Server(data_dir=api_copy.parent, store_url=f"duckdb:///{api_copy}")
+    server.start()
+    con = duckdb.connect(str(sql_copy), read_only=True)
+    headers = {"appid": meta["appid"], "apikey": meta["apikey"]}
+    results = []
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=600) as client:
+            for name, params, sqls in QUERIES:
+                filters = [
+                    {"attribute": "date_range", "operator": "between_dates", "value": WINDOW},
+                    *params.get("filters", []),
+                ]
+                query = {
+                    **{k: v for k, v in params.items() if k != "filters"},
+                    "filters": filters,
+                    "page_size": 500,
+                }
+                url = "/v2/session/analytics?" + urllib.parse.urlencode(
+                    {k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in query.items()}
+                )
+                answer = client.get(url, headers=headers)
+                assert answer.status_code == 200, answer.text
+                check(name, answer.json(), run_sql(con, sqls, meta["appid"]))
+                for _ in range(2):  # warm both
+                    client.get(url, headers=headers)
+                    run_sql(con, sqls, meta["appid"])
+                api_t, sql_t = [], []
+                for _ in range(args.repeat):
+                    t = time.perf_counter()
+                    run_sql(con, sqls, meta["appid"])
+                    sql_t.append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    r = client.get(url, headers=headers)
+                    api_t.append(time.perf_counter() - t)
+                    assert r.status_code == 200
+                a, b = summary(api_t), summary(sql_t)
+                ratio = statistics.median(api_t) / statistics.median(sql_t)
+                results.append(
+                    {"query": name, "api": a, "sql": b, "ratio": ratio, "rows": len(answer.json()["data"])}
+                )
+                print(
+                    f"{name:40s} api {a['median_ms']:8.1f} ms  sql {b['median_ms']:8.1f} ms  ratio {ratio:5.2f}x"
+                )
+        peak = rss_mb(server.proc.pid)  # type: ignore[union-attr]
+    finally:
+        server.stop()
+        con.close()
+    print(f"server peak RSS: {peak:.0f} MiB (sessions in store: {meta['n']:,})")
+    save("analytics", {"sessions": meta["n"], "queries": results, "server_peak_rss_mib": peak})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Analytics orchestration: validate -> plan -> render -> execute -> shape.
+
+SQL does the aggregation (one query, plus one over the previous window for `comparison`); Python only
+shapes the grouped rows: time-bucket filling, ordering, pagination, percentage changes and links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from itertools import product
+from typing import Any
+
+from .catalog import SESSIONS, Resource
+from .dashboard_link import LinkGroup, bucket_days, build_dashboard_link
+from .query.analytics import (
+    AnalyticsPlan,
+    AnalyticsSpec,
+    GroupBy,
+    parse_analytics,
+    plan_analytics,
+    plan_previous,
+)
+from .query.render_analytics import render_analytics
+from .query.spec import Window
+from .settings import Settings
+from .store import Store
+
+OTHERS = "others"
+
+# A group key: per level, (value, is_others). Time buckets carry the bucket's first instant.
+Key = tuple[tuple[Any, bool], ...]
+
+
+def session_analytics(
+    store: Store, settings: Settings, appid: str, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """GET /v2/session/analytics."""
+    return run_analytics(store, settings, appid, SESSIONS, params, now)
+
+
+def run_analytics(
+    store: Store, settings: Settings, appid: str, resource: Resource, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    spec = parse_analytics(resource, params, now)
+    plan = plan_analytics(appid, spec)
+    groups = execute(store, plan)
+    kept = kept_values(spec.group_by, groups)
+    fill_buckets(spec, groups)
+    ordered = order(spec, groups)
+
+    previous: dict[Key, list[Any]] = {}
+    if spec.comparison:
+        previous = execute(
+            store,
+            plan_previous(plan, tuple(None if g.bucket else kept[i] for i, g in enumerate(spec.group_by))),
+        )
+
+    start = (spec.page - 1) * spec.page_size
+    page = ordered[start : start + spec.page_size]
+    data = [shape_row(spec, settings, appid, key, groups[key], kept, previous) for key in page]
+    body: dict[str, Any] = {"success": True, "data": data}
+    if spec.comparison and not spec.group_by:
+        return body  # as the reference: a comparison of totals carries no pagination
+    has_next = len(ordered) > start + spec.page_size
+    body["pagination"] = {
+        "current": spec.page,
+        "next": spec.page + 1 if has_next else None,
+        "total": len(data),
+    }
+    return body
+
+
+def execute(store: Store, plan: AnalyticsPlan) -> dict[Key, list[Any]]:
+    """Run the plan's one query: group key -> metric values in plan order."""
+    sql, values = render_analytics(store.dialect, plan)
+    n = len(plan.group_by)
+    out: dict[Key, list[Any]] = {}
+    for row in store.query(sql, values):
+        key = tuple((row[2 * i], bool(row[2 * i + 1])) for i in range(n))
+        out[key] = list(row[2 * n :])
+    return out
+
+
+def kept_values(group_by: tuple[GroupBy, ...], groups: dict[Key, list[Any]]) -> list[tuple[Any, ...]]:
+    """Per level, the values it kept (every value not folded into "others"), in first-seen order."""
+    kept: list[dict[Any, None]] = [{} for _ in group_by]
+    for key in groups:
+        for i, (value, other) in enumerate(key):
+            if not other:
+                kept[i].setdefault(value, None)
+    return [tuple(k) for k in kept]
+
+
+# -- time buckets -------------------------------------------------------------------------------------------
+
+
+def bucket_start(unit: str, day: date) -> datetime:
+    if unit == "week":
+        day = day - timedelta(days=day.weekday())
+    elif unit == "month":
+        day = day.replace(day=1)
+    return datetime(day.year, day.month, day.day)
+
+
+def window_days(window: Window) -> list[date]:
+    """Days the window touches, minus days it excludes entirely."""
+    days = []
+    day = window.lo.date()
+    while day <= window.hi.date():
+        start = datetime(day.year, day.month, day.day)
+        end = start + timedelta(days=1) - timedelta(seconds=1)
+        if not any(lo <= max(start, window.lo) and min(end, window.hi) <= hi for lo, hi in window.excluded):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def fill_buckets(spec: AnalyticsSpec, groups: dict[Key, list[Any]]) -> None:
+    """Add the window's empty time buckets (zero counts, null otherwise) for every observed value of the
+    other level, so that each series has every bucket."""
+    levels = spec.group_by
+    if not any(g.bucket for g in levels):
+        return
+    combos = {tuple(bucket_start(g.bucket, d) for g in levels if g.bucket) for d in window_days(spec.window)}
+    observed: list[dict[tuple[Any, bool], None]] = [{} for _ in levels]
+    for key in groups:
+        for i, part in enumerate(key):
+            if not levels[i].bucket:
+                observed[i].setdefault(part, None)
+    others = [list(observed[i]) for i, g in enumerate(levels) if not g.bucket]
+    empty = [0 if m.is_count else None for m in spec.metrics]
+    for combo in combos:
+        for rest in product(*others):
+            buckets, values = iter(combo), iter(rest)
+            key = tuple((next(buckets), False) if g.bucket else next(values) for g in levels)
+            if key not in groups:
+                groups[key] = list(empty)
+
+
+# -- ordering -----------------------------------------------------------------------------------------------
+
+
+def order(spec: AnalyticsSpec, groups: dict[Key, list[Any]]) -> list[Key]:
+    """Time buckets chronologically first; then the ordering metric descending (null last); then group
+    values ascending, a missing value after the values and "others" last."""
+    index = [m.key for m in spec.metrics].index(spec.order_by)
+    levels = spec.group_by
+
+    def sort_key(key: Key) -> tuple[Any, ...]:
+        parts: list[Any] = [value for g, (value, _) in zip(levels, key, strict=True) if g.bucket]
+        metric = groups[key][index]
+        parts.append((metric is None, -metric if metric is not None else 0))
+        for g, (value, other) in zip(levels, key, strict=True):
+            if not g.bucket:
+                parts.append((other, value is None, value if value is not None else ""))
+        return tuple(parts)
+
+    return sorted(groups, key=sort_key)
+
+
+# -- shaping ------------------------------------------------------------------------------------------------
+
+
+def label(g: GroupBy, value: Any, other: bool) -> Any:
+    """A group value as the response shows it."""
+    if other:
+        return OTHERS
+    if g.bucket is None or value is None:
+        return value
+    if g.bucket == "day":
+        return value.strftime("%Y-%m-%d")
+    if g.bucket == "month":
+        return value.strftime("%Y-%m")
+    first, last = bucket_days("week", value)
+    return f"{first:%b %d} - {last:%b %d}"
+
+
+def pct_change(current: Any, previous: Any) -> float | None:
+    """round((current - previous) / previous * 100, 2); null when previous is 0 or null."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return round((current - previous) / previous * 100, 2)
+
+
+def shape_row(
+    spec: AnalyticsSpec,
+    settings: Settings,
+    appid: str,
+    key: Key,
+    values: list[Any],
+    kept: list[tuple[Any, ...]],
+    previous: dict[Key, list[Any]],
+) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    links = []
+    for i, (g, (value, other)) in enumerate(zip(spec.group_by, key, strict=True)):
+        row[g.key] = label(g, value, other)
+        links.append(LinkGroup(g.attribute, g.property_name, value, other, kept[i]))
+    for m, v in zip(spec.metrics, values, strict=True):
+        row[m.key] = v
+    row["dashboard_link"] = build_dashboard_link(settings.public_url, appid, spec.window, spec.filters, links)
+    if spec.comparison:
+        before = previous.get(key)
+        for j, m in enumerate(spec.metrics):
+            prev = before[j] if before is not None else (0 if m.is_count else None)
+            row[f"{m.key}_pct_change"] = pct_change(values[j], prev)
+    return row
