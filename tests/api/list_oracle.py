@@ -427,16 +427,18 @@ def window_predicate(filters: Iterable[dict], now: datetime) -> Callable[[dateti
     now = now.replace(microsecond=0)
     default = (now - DEFAULT_WINDOW, now)
     parts: list[Callable[[datetime], bool]] = []
+    bounded = False  # not_on alone keeps the default window; with another date filter it only removes its day
     for f in filters:
         if f["attribute"] != "date_range":
             continue
         op, v = f["operator"], f["value"]
+        bounded = bounded or op != "not_on"
         if op == "on":
             d0 = parse_time(v).replace(hour=0, minute=0, second=0)
             parts.append(lambda t, d0=d0: d0 <= t <= d0 + END_OF_DAY)
         elif op == "not_on":
             d0 = parse_time(v).replace(hour=0, minute=0, second=0)
-            parts.append(lambda t, d0=d0: default[0] <= t <= default[1] and not (d0 <= t <= d0 + END_OF_DAY))
+            parts.append(lambda t, d0=d0: not (d0 <= t <= d0 + END_OF_DAY))
         elif op == "before":
             d = parse_time(v)
             parts.append(lambda t, d=d: d - DEFAULT_WINDOW <= t < d)
@@ -451,7 +453,7 @@ def window_predicate(filters: Iterable[dict], now: datetime) -> Callable[[dateti
             parts.append(lambda t, lo=lo, hi=hi: lo <= t <= hi)
         else:
             raise OracleError(f"operator {op} does not apply to date_range")
-    if not parts:
+    if not bounded:
         parts.append(lambda t: default[0] <= t <= default[1])
     return lambda t: all(p(t) for p in parts)
 

@@ -497,6 +497,10 @@ CASES: list[Case] = [
     c("date-on-before-data", lambda ctx: [dr("on", ctx.day(40))], "empty"),
     c("date-after+before", lambda ctx: [dr("after", iso(ctx.t(0.25))), dr("before", iso(ctx.t(0.75)))]),
     c("date-not_on+on-same", lambda ctx: [dr("not_on", ctx.day(6)), dr("on", ctx.day(6))], "empty"),
+    c(
+        "date-between+not_on-inside",
+        lambda ctx: [dr("between_dates", {"lower": ctx.day(20), "upper": ctx.day(12)}), dr("not_on", ctx.day(15))],
+    ),
     # -- combinations
     c("usa-ios", [f("device_country", "equal", "USA"), f("device_platform", "equal", 2)]),
     c(

@@ -89,3 +89,13 @@ def test_bad_dates_are_400_naming_the_path(value, fragment):
     assert fragment in err.value.message
     assert err.value.param == "filters"
     assert err.value.path.startswith("[0].value")
+
+
+def test_not_on_with_another_date_filter_only_removes_its_day():
+    f = (
+        '[{"attribute": "date_range", "operator": "between_dates", "value": {"lower": "2022-11-01", "upper": "2022-11-30"}},'
+        ' {"attribute": "date_range", "operator": "not_on", "value": "2022-11-15"}]'
+    )
+    w = window(f)
+    assert (w.lo, w.hi) == (datetime(2022, 11, 1), datetime(2022, 11, 30, 23, 59, 59))
+    assert w.excluded == ((datetime(2022, 11, 15), datetime(2022, 11, 15, 23, 59, 59)),)

@@ -91,10 +91,15 @@ def window_for(operator: str, value: object, now: datetime, *, param: str, path:
 
 
 def intersect(windows: list[Window], now: datetime) -> Window:
-    """All date_range filters must hold: the intersection of their windows (default when none)."""
-    if not windows:
-        return default_window(now)
-    lo = max(w.lo for w in windows)
-    hi = min(w.hi for w in windows)
+    """All date_range filters must hold: the intersection of their windows (default when none).
+
+    `not_on` only removes its day: with another date filter it narrows that filter's window, and
+    alone it narrows the default window (so a dashboard link with a between_dates window and a
+    not_on keeps its whole window whenever it is opened).
+    """
+    bounded = [w for w in windows if not w.excluded]
     excluded = tuple(e for w in windows for e in w.excluded)
-    return Window(lo, hi, excluded)
+    if not bounded:
+        base = default_window(now)
+        return Window(base.lo, base.hi, excluded)
+    return Window(max(w.lo for w in bounded), min(w.hi for w in bounded), excluded)
