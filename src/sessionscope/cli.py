@@ -35,7 +35,7 @@ def _open(settings: Settings):  # type: ignore[no-untyped-def]
     from .store import open_store
 
     try:
-        return open_store(settings.store_url())
+        return open_store(settings.store_url(), **settings.store_options())
     except StoreUnavailable as exc:
         _fail(str(exc))
 

@@ -1,4 +1,4 @@
-"""Generates the attribute and operator tables of docs/api.md from the catalogue (one source of truth)."""
+"""Generates the reference tables of docs/api.md (catalogue) and README.md (settings) from their definitions."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ import sys
 from pathlib import Path
 
 from .catalog import OPERATORS, RESOURCES
-
-BEGIN = "<!-- generated:attributes -->"
-END = "<!-- /generated:attributes -->"
-
 
 def tables() -> str:
     out: list[str] = []
@@ -37,14 +33,32 @@ def tables() -> str:
     return "\n".join(out) + "\n"
 
 
+def settings_table() -> str:
+    from .settings import Settings
+
+    out = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = f"`{default}`" if default not in ("", None) else "—"
+        out.append(f"| `SESSIONSCOPE_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(out) + "\n"
+
+
+SECTIONS = {"attributes": tables, "settings": settings_table}
+
+
 def render(doc: str) -> str:
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    return pattern.sub(lambda _: f"{BEGIN}\n{tables()}{END}", doc)
+    for name, make in SECTIONS.items():
+        begin, end = f"<!-- generated:{name} -->", f"<!-- /generated:{name} -->"
+        pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+        doc = pattern.sub(lambda _, b=begin, e=end, m=make: f"{b}\n{m()}{e}", doc)
+    return doc
 
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/api.md")
-    path.write_text(render(path.read_text()))
+    for arg in sys.argv[1:] or ["docs/api.md", "README.md"]:
+        path = Path(arg)
+        path.write_text(render(path.read_text()))
 
 
 if __name__ == "__main__":

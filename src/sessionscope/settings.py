@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     max_custom_properties: int = Field(100, description="Most custom properties on a user or an event.")
     max_video_bytes: int = Field(512 * 1024 * 1024, description="Largest replay video upload, in bytes.")
     video_link_ttl_seconds: int = Field(7 * 24 * 3600, description="How long a signed video link stays valid.")
+    memory_limit: str = Field(
+        "1GB",
+        description="Memory the embedded engine may use for queries (DuckDB memory_limit, e.g. 1GB, 4GB); "
+        "larger intermediate results spill to disk. Empty: DuckDB's default (80% of RAM).",
+    )
+    threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
     rate_limit_per_second: int = Field(0, description="Requests per second per app on read endpoints (0 = off).")
     rate_limit_per_hour: int = Field(0, description="Requests per hour per app on read endpoints (0 = off).")
 
@@ -46,6 +52,10 @@ class Settings(BaseSettings):
         if self.store:
             return self.store
         return f"duckdb:///{(self.data_dir / 'sessionscope.duckdb').resolve()}"
+
+    def store_options(self) -> dict[str, str | int]:
+        """Engine options for store.open_store."""
+        return {"memory_limit": self.memory_limit, "threads": self.threads}
 
     def resolved_secret(self) -> bytes:
         """The signing secret; created once under data_dir when not configured."""

@@ -1,12 +1,13 @@
-"""docs/api.md's attribute tables are generated from the catalogue and must be current."""
+"""Reference tables in docs/api.md and README.md are generated from their definitions and must be current."""
 
 from pathlib import Path
 
 from sessionscope.docgen import render
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_attribute_reference_is_current():
-    text = DOC.read_text()
-    assert render(text) == text, "run: python -m sessionscope.docgen docs/api.md"
+def test_generated_reference_tables_are_current():
+    for doc in (ROOT / "docs" / "api.md", ROOT / "README.md"):
+        text = doc.read_text()
+        assert render(text) == text, "run: python -m sessionscope.docgen docs/api.md README.md"

@@ -37,7 +37,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     docs.mount(app)
     app.state.settings = settings
-    app.state.store = store if store is not None else open_store(settings.store_url())
+    app.state.store = store if store is not None else open_store(settings.store_url(), **settings.store_options())
     app.state.secret = settings.resolved_secret()
     app.state.metrics = Metrics()
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from .base import Store
 
 
-def open_store(url: str, *, read_only: bool = False) -> Store:
-    """Open the store named by `url` (duckdb:///path, chdb:///path, clickhouse://...)."""
+def open_store(url: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0) -> Store:
+    """Open the store named by `url` (duckdb:///path, chdb:///path, clickhouse://...).
+
+    `memory_limit` and `threads` bound the embedded engine (empty / 0: the engine's defaults).
+    """
     scheme = url.split("://", 1)[0] if "://" in url else "duckdb"
     if scheme == "duckdb":
         from .duckdb import DuckDBStore
 
         path = url.split("://", 1)[1] if "://" in url else url
-        return DuckDBStore(path, read_only=read_only)
+        return DuckDBStore(path, read_only=read_only, memory_limit=memory_limit, threads=threads)
     raise ValueError(f"unsupported store URL scheme {scheme!r}; use duckdb:///path/to/file.duckdb")
 
 

@@ -90,12 +90,17 @@ class DuckDBStore:
 
     dialect = DUCKDB
 
-    def __init__(self, path: str, *, read_only: bool = False) -> None:
+    def __init__(self, path: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0) -> None:
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str | int] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
         try:
-            self._conn = duckdb.connect(path, read_only=read_only)
+            self._conn = duckdb.connect(path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
             raise StoreUnavailable(
                 f"cannot open {path}: {str(exc).splitlines()[0]} "
