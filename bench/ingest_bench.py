@@ -37,6 +37,8 @@ def main() -> None:
 
     path, meta = dataset(args.sessions)
     docs = list(generate_sessions(args.docs, days=30, seed=991, now=datetime.now(UTC).replace(microsecond=0)))
+    # SDKs upload a session when it ends, so a server receives them roughly in upload-time order
+    docs.sort(key=lambda d: d["property"]["uploadedServerTime"])
     bodies = [orjson.dumps(docs[i : i + args.batch]) for i in range(0, len(docs), args.batch)]
     result: dict = {"sessions_in_store": meta["n"], "docs": len(docs), "batch": args.batch}
 
