@@ -24,6 +24,7 @@ def test_no_transaction_is_left_open(tmp_path: Path):
 def test_wal_is_checkpointed_as_batches_arrive(tmp_path: Path):
     path = tmp_path / "s.duckdb"
     store = DuckDBStore(str(path))
+    store._conn.execute("SET checkpoint_threshold = '16MB'")  # the production threshold is larger
     gen = generate_sessions(24_000, seed=2, now=datetime(2026, 1, 1, tzinfo=UTC))
     wal = Path(str(path) + ".wal")
     sizes = []
