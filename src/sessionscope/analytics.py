@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from itertools import product
 from typing import Any
 
-from .catalog import SESSIONS, Resource
+from .catalog import RESOURCES, SESSIONS, Resource
 from .dashboard_link import LinkGroup, bucket_days, build_dashboard_link
 from .query.analytics import (
     AnalyticsPlan,
@@ -37,6 +37,13 @@ def session_analytics(
 ) -> dict[str, Any]:
     """GET /v2/session/analytics."""
     return run_analytics(store, settings, appid, SESSIONS, params, now)
+
+
+def resource_analytics(
+    store: Store, settings: Settings, appid: str, resource: str, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """GET /v2/{resource}/analytics for session, user and event."""
+    return run_analytics(store, settings, appid, RESOURCES[resource], params, now)
 
 
 def run_analytics(
@@ -83,13 +90,14 @@ def execute(store: Store, plan: AnalyticsPlan) -> dict[Key, list[Any]]:
 
 
 def kept_values(group_by: tuple[GroupBy, ...], groups: dict[Key, list[Any]]) -> list[tuple[Any, ...]]:
-    """Per level, the values it kept (every value not folded into "others"), in first-seen order."""
+    """Per level, the values it kept (every value not folded into "others"), sorted (a missing value last), so
+    that links list them in the same order whatever order the engine returned the groups in."""
     kept: list[dict[Any, None]] = [{} for _ in group_by]
     for key in groups:
         for i, (value, other) in enumerate(key):
             if not other:
                 kept[i].setdefault(value, None)
-    return [tuple(k) for k in kept]
+    return [tuple(sorted(k, key=lambda v: (v is None, "" if v is None else v))) for k in kept]
 
 
 # -- time buckets -------------------------------------------------------------------------------------------
@@ -199,7 +207,9 @@ def shape_row(
         links.append(LinkGroup(g.attribute, g.property_name, value, other, kept[i]))
     for m, v in zip(spec.metrics, values, strict=True):
         row[m.key] = v
-    row["dashboard_link"] = build_dashboard_link(settings.public_url, appid, spec.window, spec.filters, links)
+    row["dashboard_link"] = build_dashboard_link(
+        settings.public_url, appid, spec.window, spec.filters, links, spec.resource
+    )
     if spec.comparison:
         before = previous.get(key)
         for j, m in enumerate(spec.metrics):

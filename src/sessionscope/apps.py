@@ -8,7 +8,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from .query.render import SqlBuilder
 from .store import Store
 
 APPID_RE = re.compile(r"^[0-9a-f]{24}$")
@@ -39,12 +41,27 @@ def new_key(kind: str) -> str:
     return prefix + secrets.token_urlsafe(24)
 
 
+def _bound(store: Store, sql: str, **values: tuple[Any, str]) -> tuple[str, Any]:
+    """`sql` with each {name} replaced by the store's placeholder for its (value, type), and the bound values:
+    the same statements run on every engine."""
+    b = SqlBuilder(store.dialect)
+    return sql.format(**{name: b.bind(value, kind) for name, (value, kind) in values.items()}), b.params()
+
+
 def create_app(store: Store, name: str) -> Credentials:
     appid = secrets.token_hex(12)
     apikey, ingest_key = new_key("apikey"), new_key("ingest_key")
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     store.execute(
-        "INSERT INTO apps (appid, name, apikey_hash, ingest_key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-        [appid, name, hash_key(apikey), hash_key(ingest_key), datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
+        *_bound(
+            store,
+            "INSERT INTO apps (appid, name, apikey_hash, ingest_key_hash, created_at) VALUES ({a}, {n}, {k}, {i}, {t})",
+            a=(appid, "String"),
+            n=(name, "String"),
+            k=(hash_key(apikey), "String"),
+            i=(hash_key(ingest_key), "String"),
+            t=(now, "DateTime"),
+        )
     )
     return Credentials(appid, apikey, ingest_key)
 
@@ -55,7 +72,9 @@ def list_apps(store: Store) -> list[App]:
 
 
 def find_app(store: Store, name: str) -> App | None:
-    rows = store.query("SELECT appid, name, created_at FROM apps WHERE name = $1 ORDER BY created_at LIMIT 1", [name])
+    rows = store.query(
+        *_bound(store, "SELECT appid, name, created_at FROM apps WHERE name = {n} ORDER BY created_at LIMIT 1", n=(name, "String"))
+    )
     return App(*rows[0]) if rows else None
 
 
@@ -63,11 +82,13 @@ def rotate_key(store: Store, appid: str, kind: str) -> str:
     """Replace one key of an app; the old key stops working at once. Returns the new key."""
     if kind not in KEY_KINDS:
         raise ValueError(f"key kind must be one of {', '.join(KEY_KINDS)}")
-    if not APPID_RE.match(appid) or not store.query("SELECT 1 FROM apps WHERE appid = $1", [appid]):
+    if not APPID_RE.match(appid) or not store.query(*_bound(store, "SELECT 1 FROM apps WHERE appid = {a}", a=(appid, "String"))):
         raise LookupError(f"no app with id {appid}")
     key = new_key(kind)
     column = {"apikey": "apikey_hash", "ingest_key": "ingest_key_hash"}[kind]  # identifiers from a fixed table
-    store.execute(f"UPDATE apps SET {column} = $1 WHERE appid = $2", [hash_key(key), appid])
+    store.execute(
+        *_bound(store, f"UPDATE apps SET {column} = {{k}} WHERE appid = {{a}}", k=(hash_key(key), "String"), a=(appid, "String"))
+    )
     return key
 
 
@@ -78,6 +99,14 @@ def authenticate(store: Store, appid: str | None, key: str | None, kind: str) ->
         hmac.compare_digest(hash_key(key or ""), "0" * 64)
         return False
     column = {"apikey": "apikey_hash", "ingest_key": "ingest_key_hash"}[kind]
-    rows = store.query(f"SELECT {column} FROM apps WHERE appid = $1", [appid])
+    rows = store.query(*_bound(store, f"SELECT {column} FROM apps WHERE appid = {{a}}", a=(appid, "String")))
     expected = rows[0][0] if rows else "0" * 64
     return hmac.compare_digest(hash_key(key), expected) and bool(rows)
+
+
+def dashboard_identity(store: Store, appid: str) -> tuple[str, str] | None:
+    """(name, data access key hash) of an app, for dashboard logins; None when there is no such app."""
+    if not APPID_RE.match(appid):
+        return None
+    rows = store.query(*_bound(store, "SELECT name, apikey_hash FROM apps WHERE appid = {a}", a=(appid, "String")))
+    return (rows[0][0], rows[0][1]) if rows else None

@@ -1,4 +1,4 @@
-"""The `sessionscope` command: serve, apps, demo, import."""
+"""The `sessionscope` command: serve, apps, demo, import, export, copy."""
 
 from __future__ import annotations
 
@@ -56,21 +56,30 @@ def serve(
     store: StoreOpt = None,
 ) -> None:
     """Run the API and dashboard."""
-    import logging
-
     import uvicorn
 
     from .api import create_app
+    from .logs import configure
 
     settings = _settings(store)
     if host:
         settings = settings.model_copy(update={"host": host})
     if port:
         settings = settings.model_copy(update={"port": port})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure(settings.log_format)
     api = create_app(settings, _open(settings))
-    typer.echo(f"sessionscope serving {settings.store_url()} on http://{settings.host}:{settings.port}")
-    uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    import re
+
+    shown = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", settings.store_url())  # no store password in logs
+    message = f"sessionscope serving {shown} on http://{settings.host}:{settings.port}"
+    if settings.log_format == "json":  # stdout stays machine-readable too
+        import logging
+
+        logging.getLogger("sessionscope").info(message)
+    else:
+        typer.echo(message)
+    # log_config=None: uvicorn's own messages go through the handler configured above, in the same format
+    uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning", access_log=False, log_config=None)
 
 
 @apps_app.command("create")
@@ -193,6 +202,84 @@ def import_(
         typer.echo(f"  rejected: {line}")
     if stats.rejected:
         raise typer.Exit(2)
+
+
+@app.command("export")
+def export_(
+    app_id: Annotated[str, typer.Option("--app", help="The app id to export from.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.", dir_okay=False)],
+    fmt: Annotated[str, typer.Option("--format", help="ndjson (importable again), csv or parquet.")] = "ndjson",
+    resource: Annotated[str, typer.Option(help="What to export: session, user or event.")] = "session",
+    filters: Annotated[str | None, typer.Option(help="Filters as in the API, a JSON array (default window: the last 30 days).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Export matching sessions (or users, events), with the same filters and window as the API, streamed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .errors import ApiError
+    from .export import prepare_export
+
+    if resource not in ("session", "user", "event"):
+        _fail(f"--resource must be session, user or event, got {resource!r}")
+    settings = _settings(store)
+    st = _open(settings)
+    if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
+        _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+    try:
+        stream = prepare_export(st, settings, app_id, resource, {"filters": filters, "format": fmt}, _now())
+        total = stream.count()
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        with Progress(*columns) as progress, output.open("wb") as out:
+            task = progress.add_task(f"Exporting {resource}s", total=total)
+            for chunk in stream.chunks(lambda n: progress.advance(task, n)):
+                out.write(chunk)
+    except ApiError as exc:
+        _fail(exc.message)
+        return
+    finally:
+        st.close()
+    typer.echo(f"exported {total} {resource}s to {output}")
+
+
+@app.command("copy")
+def copy_(
+    source: Annotated[str, typer.Option("--from", help="Store URL to read, e.g. duckdb:///data/sessionscope.duckdb.")],
+    target: Annotated[str, typer.Option("--to", help="Store URL to write: chdb:///path or clickhouse://user:pass@host:8123/db.")],
+    batch_size: Annotated[int, typer.Option(help="Rows per insert.")] = 100_000,
+) -> None:
+    """Copy a store into ClickHouse or chDB: apps (their keys keep working), sessions, events, videos."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from .copy import copy_store, count_rows
+    from .store import open_store
+
+    if source == target:
+        _fail("--from and --to name the same store")
+    try:
+        src = open_store(source, read_only=source.startswith("duckdb"))
+        dst = open_store(target)
+    except (StoreUnavailable, ValueError) as exc:
+        _fail(str(exc))
+        return
+    columns = [TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
+    try:
+        with Progress(*columns) as progress:
+            tasks = {t: progress.add_task(t, total=n) for t, n in count_rows(src).items()}
+            stats = copy_store(src, dst, batch_rows=batch_size, progress=lambda t, n: progress.update(tasks[t], completed=n))
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        src.close()
+        dst.close()
+    typer.echo("copied " + ", ".join(f"{n:,} {t}" for t, n in stats.copied.items()) + f" to {target}")
 
 
 def main() -> None:

@@ -31,22 +31,24 @@ from __future__ import annotations
 
 import json
 from calendar import monthrange
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .catalog import Attribute
+from .catalog import SESSIONS, Attribute, Resource
 from .catalog.types import BOOL, EVENT
 from .query.spec import Filter, Window
 
 # Characters percent-encoded inside JSON strings: those that would end or split a query parameter.
 _ESCAPE = {ord(c): f"%{ord(c):02X}" for c in "%&#+"} | {c: f"%{c:02X}" for c in range(0x20)} | {0x7F: "%7F"}
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
-# bucket parameter name (ours and the reference's day form)
+# bucket parameter name (ours and the reference's day form), for session and event links
 BUCKET_PARAM = "session_uploadedon"
-_DAY_PARAM = "session_uploadedon_day"
+_BUCKET_PARAMS = (BUCKET_PARAM, "event_uploadedon")
+_DAY_PARAMS = ("session_uploadedon_day", "event_uploadedon_day")
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,9 @@ def _param(
     return f'{name}={{"o":"{op}"{pn},"v":{_json(value, encode=encode)}{extra}, "tb": "{tb}"}}'
 
 
-def _window_param(window: Window) -> str:
+def _window_param(window: Window, tb: str = "session") -> str:
     lower, upper = window.lo.strftime(_TIME), window.hi.strftime(_TIME)
-    return f'date_range={{"o": "between_dates", "v": {{"lower": "{lower}", "upper": "{upper}"}}, "tb": "session"}}'
+    return f'date_range={{"o": "between_dates", "v": {{"lower": "{lower}", "upper": "{upper}"}}, "tb": "{tb}"}}'
 
 
 def bucket_days(unit: str, start: datetime) -> tuple[date, date]:
@@ -122,12 +124,19 @@ def _code(attr: Attribute, value: str) -> str:
     return codes[0] if codes else value
 
 
-def _group_params(g: LinkGroup) -> list[str]:
-    attr, pn = g.attribute, g.property_name
-    name = attr.name
+def _group_params(g: LinkGroup, resource: Resource = SESSIONS) -> list[str]:
+    attr = g.attribute
+    tb = resource.link_table
     if attr.bucket is not None:
         first, last = bucket_days(attr.bucket, g.value)
-        return [f'{BUCKET_PARAM}={{"o":"between","v":["{first}","{last}"], "tb": "session"}}']
+        return [f'{resource.bucket_param}={{"o":"between","v":["{first}","{last}"], "tb": "{tb}"}}']
+    return _value_params(g, partial(_param, tb=tb))
+
+
+def _value_params(g: LinkGroup, _param: Callable[..., str]) -> list[str]:
+    """A group value as filter conditions (`_param` writes one, with the link's "tb")."""
+    attr, pn = g.attribute, g.property_name
+    name = attr.name
     kept = [v for v in g.kept if v is not None]
     kept_missing = None in g.kept
     if attr.aliases:
@@ -159,9 +168,14 @@ def _group_params(g: LinkGroup) -> list[str]:
     return [_param(name, "in", [g.value], property_name=pn, encode=True)]
 
 
-def _filter_param(f: Filter) -> str:
+def _filter_param(f: Filter, resource: Resource = SESSIONS) -> str:
     attr = f.attribute
-    tb = "event" if attr.type == EVENT or attr.event_column is not None else "session"
+    if attr.link_table is not None:
+        tb = attr.link_table
+    elif attr.type == EVENT or attr.event_column is not None:
+        tb = "event"
+    else:
+        tb = resource.link_table
     p = None
     if f.event_property is not None:
         prop = f.event_property
@@ -172,13 +186,19 @@ def _filter_param(f: Filter) -> str:
 
 
 def build_dashboard_link(
-    public_url: str, appid: str, window: Window, filters: Sequence[Filter], groups: Sequence[LinkGroup] = ()
+    public_url: str,
+    appid: str,
+    window: Window,
+    filters: Sequence[Filter],
+    groups: Sequence[LinkGroup] = (),
+    resource: Resource = SESSIONS,
 ) -> str:
-    """The dashboard list of the sessions one analytics row counts."""
-    params = [p for g in groups for p in _group_params(g)]
-    params.append(_window_param(window))
-    params.extend(_filter_param(f) for f in filters)
-    return f"{public_url.rstrip('/')}/app/{appid}/sessions/list/1?" + "&".join(params)
+    """The dashboard list of the rows one analytics row counts (sessions; for events, the events list, as the
+    reference links them; for users, the sessions list, as the reference does)."""
+    params = [p for g in groups for p in _group_params(g, resource)]
+    params.append(_window_param(window, resource.link_table))
+    params.extend(_filter_param(f, resource) for f in filters)
+    return f"{public_url.rstrip('/')}/app/{appid}/{resource.link_path}/list/1?" + "&".join(params)
 
 
 # -- parsing ------------------------------------------------------------------------------------------------
@@ -186,13 +206,13 @@ def build_dashboard_link(
 
 def _to_filter(name: str, cond: dict[str, Any]) -> dict[str, Any]:
     op, value = cond.get("o"), cond.get("v")
-    if name == BUCKET_PARAM and op == "between" and isinstance(value, list) and len(value) == 2:
+    if name in _BUCKET_PARAMS and op == "between" and isinstance(value, list) and len(value) == 2:
         return {
             "attribute": "date_range",
             "operator": "between_dates",
             "value": {"lower": value[0], "upper": value[1]},
         }
-    if name == _DAY_PARAM and op == "in" and isinstance(value, list) and len(value) == 1:
+    if name in _DAY_PARAMS and op == "in" and isinstance(value, list) and len(value) == 1:
         return {"attribute": "date_range", "operator": "on", "value": value[0]}
     f: dict[str, Any] = {"attribute": name, "operator": op, "value": value}
     if "property_name" in cond:

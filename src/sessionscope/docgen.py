@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .catalog import OPERATORS, RESOURCES
 
+
 def tables() -> str:
     out: list[str] = []
     for resource in RESOURCES.values():

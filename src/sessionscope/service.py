@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from . import shape, signing
-from .catalog import SESSIONS
+from .catalog import EVENTS, SESSIONS, USERS, Resource
 from .query.plan import plan_list
 from .query.render import render_list
+from .query.spec import ListSpec
 from .query.validate import parse_list
 from .settings import Settings
 from .store import Store
@@ -61,6 +62,52 @@ def list_sessions(
         "data": data,
         "pagination": {"current": spec.page, "next": spec.page + 1 if has_next else None, "total": len(data)},
     }
+
+
+def user_url(settings: Settings, appid: str, uxcamuserid: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/app/{appid}/users/list/1/{uxcamuserid}"
+
+
+def _page(
+    store: Store, appid: str, resource: Resource, columns: tuple[str, ...], params: Mapping[str, Any], now: datetime
+) -> tuple[ListSpec, list[tuple[Any, ...]], bool]:
+    """validate -> plan -> render -> execute: one page of a resource's rows, and whether more follow."""
+    spec = parse_list(resource, params, now)
+    sql, values = render_list(store.dialect, plan_list(appid, spec, columns))
+    rows = store.query(sql, values)
+    return spec, rows[: spec.page_size], len(rows) > spec.page_size
+
+
+def _paged(spec: ListSpec, data: list[dict[str, Any]], has_next: bool) -> dict[str, Any]:
+    return {
+        "success": True,
+        "data": data,
+        "pagination": {"current": spec.page, "next": spec.page + 1 if has_next else None, "total": len(data)},
+    }
+
+
+def list_users(
+    store: Store, settings: Settings, appid: str, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """GET /v2/user: one page of users (each with its latest matching session's details and its totals over
+    the window), the most recently seen first."""
+    spec, rows, has_next = _page(store, appid, USERS, shape.USER_COLUMNS, params, now)
+    data = [
+        shape.user_doc(r, url=user_url(settings, appid, shape.user_column(r, "uxcamuserid"))) for r in rows
+    ]
+    return _paged(spec, data, has_next)
+
+
+def list_events(
+    store: Store, settings: Settings, appid: str, params: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """GET /v2/event: one page of events, newest upload first, a session's events in their order."""
+    spec, rows, has_next = _page(store, appid, EVENTS, shape.EVENT_COLUMNS, params, now)
+    data = [
+        shape.event_doc(r, appid=appid, url=session_url(settings, appid, shape.event_column(r, "session_id")))
+        for r in rows
+    ]
+    return _paged(spec, data, has_next)
 
 
 def request_now() -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,11 @@ class Settings(BaseSettings):
     threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
     rate_limit_per_second: int = Field(0, description="Requests per second per app on read endpoints (0 = off).")
     rate_limit_per_hour: int = Field(0, description="Requests per hour per app on read endpoints (0 = off).")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Server log format on stderr: text, or json (one JSON object a line with method, route, "
+        "status, duration_ms, app and request_id; see docs/operations.md).",
+    )
 
     def store_url(self) -> str:
         """The store URL, defaulting to the embedded DuckDB file in data_dir."""

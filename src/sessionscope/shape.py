@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -115,3 +116,139 @@ def session_doc(row: tuple[Any, ...], *, url: str, video: str | None) -> dict[st
 
 def column(row: tuple[Any, ...], name: str) -> Any:
     return row[_INDEX[name]]
+
+
+# -- users (reference: the List Users rows of the captures) --------------------------------------------------
+
+USER_USAGE = [
+    ("registeredOn", "user_first_seen_at"),
+    ("lastseenOn", "user_last_seen_at"),
+    ("totalSession", "user_session_count"),
+    ("totalSessionTime", "user_session_duration"),
+    ("totalGesture", "user_gesture_count"),
+    ("screenCount", "user_session_screen_count"),
+    ("eventCount", "user_event_count"),
+    ("rageGestureCount", "user_rage_gesture_count"),
+    ("responsiveGestureCount", "user_responsive_gesture_count"),
+    ("unresponsiveGestureCount", "user_unresponsive_gesture_count"),
+]
+USER_LOCATION = [("countryCode", "country_code"), ("city", "city"), ("country", "device_country")]
+USER_DEVICE = [
+    ("model", "model"),
+    ("deviceId", "device_id"),
+    ("platform", "platform"),
+    ("appVersion", "app_version"),
+    ("osVersion", "os_version"),
+]
+USER_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        ["uxcamuserid", "user_identity", "user_props", "user_alias"]
+        + [c for _, c in USER_USAGE + USER_LOCATION + USER_DEVICE]
+    )
+)
+_USER_INDEX = {c: i for i, c in enumerate(USER_COLUMNS)}
+_USER_TIMES = {"user_first_seen_at", "user_last_seen_at"}
+
+
+def _fields(row: tuple[Any, ...], index: dict[str, int], fields: list[tuple[str, str]], times: set[str]) -> dict[str, Any]:
+    return {key: iso(row[index[col]]) if col in times else row[index[col]] for key, col in fields}
+
+
+def user_doc(row: tuple[Any, ...], *, url: str) -> dict[str, Any]:
+    """One row selected with USER_COLUMNS (the user's latest matching session and totals) -> a List Users row.
+
+    `property` is the alias, the custom properties, then `kUXCam_UserIdentity`, in the reference's order.
+    """
+    ix = _USER_INDEX
+    identity = row[ix["user_identity"]]
+    prop: dict[str, Any] = {"alias": row[ix["user_alias"]]}
+    if row[ix["user_props"]]:
+        prop.update(orjson.loads(row[ix["user_props"]]))
+    if identity is not None:
+        prop["kUXCam_UserIdentity"] = identity
+    return {
+        "uxcamUserId": row[ix["uxcamuserid"]],
+        "userId": identity,
+        "url": url,
+        "property": prop,
+        "usage": _fields(row, ix, USER_USAGE, _USER_TIMES),
+        "location": _fields(row, ix, USER_LOCATION, _USER_TIMES),
+        "device": _fields(row, ix, USER_DEVICE, _USER_TIMES),
+    }
+
+
+def user_column(row: tuple[Any, ...], name: str) -> Any:
+    return row[_USER_INDEX[name]]
+
+
+# -- events (reference: the List Events rows of the captures) ------------------------------------------------
+
+EVENT_SESSION = [
+    ("sessionId", "session_id"),
+    ("hasVideo", "has_video"),
+    ("isCrashed", "is_crashed"),
+    ("durationSec", "duration_sec"),
+    ("totalGesture", "total_gesture"),
+    ("totalScreen", "total_screen"),
+    ("uniqueScreensCount", "unique_screens_count"),
+    ("networkType", "network_type"),
+    ("sessionNumber", "session_number"),
+    ("country", "device_country"),
+]
+EVENT_DEVICE = [
+    ("model", "model"),
+    ("deviceId", "device_id"),
+    ("platform", "platform"),
+    ("appVersion", "app_version"),
+    ("osVersion", "os_version"),
+    ("producer", "manufacturer"),
+    ("class", "device_class"),
+]
+EVENT_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        ["ev_seq", "ev_name", "ev_screen", "uploaded_at", "ev_time", "ev_props", "user_identity", "user_props"]
+        + ["uxcamuserid"]
+        + [c for _, c in EVENT_SESSION + EVENT_DEVICE]
+    )
+)
+_EVENT_INDEX = {c: i for i, c in enumerate(EVENT_COLUMNS)}
+# the reference writes an event's platform as a number: 1 Android, 2 iOS
+PLATFORM_CODES = {"android": 1, "ios": 2}
+_EVENT_NAMESPACE = uuid.UUID("6f1c1f0e-7f55-4d4e-9a53-5e55c0de0e57")
+
+
+def event_id(appid: str, session_id: str, seq: int) -> str:
+    """A stable, UUID-shaped id for an event: the same event always gets the same id."""
+    return str(uuid.uuid5(_EVENT_NAMESPACE, f"{appid}\0{session_id}\0{seq}"))
+
+
+def event_doc(row: tuple[Any, ...], *, appid: str, url: str) -> dict[str, Any]:
+    """One row selected with EVENT_COLUMNS -> a List Events row. `eventDate` is the upload time of the event's
+    session (as in the reference, where a session's events share it); `eventPropertyTime` its offset in
+    seconds from the session's start."""
+    ix = _EVENT_INDEX
+    user: dict[str, Any] = {}
+    if row[ix["user_identity"]] is not None:
+        user["kUXCam_UserIdentity"] = row[ix["user_identity"]]
+    if row[ix["user_props"]]:
+        user.update(orjson.loads(row[ix["user_props"]]))
+    user["uxcamuserid"] = row[ix["uxcamuserid"]]
+    device = _fields(row, ix, EVENT_DEVICE, set())
+    device["platform"] = PLATFORM_CODES.get(device["platform"])
+    props = row[ix["ev_props"]]
+    return {
+        "eventId": event_id(appid, row[ix["session_id"]], row[ix["ev_seq"]]),
+        "eventName": row[ix["ev_name"]],
+        "eventScreen": row[ix["ev_screen"]],
+        "eventDate": iso(row[ix["uploaded_at"]]),
+        "eventPropertyTime": row[ix["ev_time"]],
+        "url": url,
+        "sessionProperty": _fields(row, ix, EVENT_SESSION, set()),
+        "userProperty": user,
+        "eventProperty": orjson.loads(props) if props else {},
+        "device": device,
+    }
+
+
+def event_column(row: tuple[Any, ...], name: str) -> Any:
+    return row[_EVENT_INDEX[name]]

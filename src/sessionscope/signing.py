@@ -28,7 +28,8 @@ def verify(secret: bytes, purpose: str, token: str, now: int) -> dict | None:
     try:
         body, mac = token.split(".", 1)
         expected = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(mac, expected):
+        # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a mismatch)
+        if not hmac.compare_digest(mac.encode(), expected.encode()):
             return None
         data = orjson.loads(_unb64(body))
     except (ValueError, orjson.JSONDecodeError):

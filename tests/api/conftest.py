@@ -1,4 +1,7 @@
-"""API test fixtures: a real `sessionscope serve` process on a real DuckDB file, loaded over HTTP."""
+"""API test fixtures: a real `sessionscope serve` process on a real store, loaded over HTTP.
+
+`loaded` (and every fixture that asks for `engine`) runs once per engine: DuckDB and chDB, so that every
+answer check runs on both (SPEC §11). `fresh_server` stays on DuckDB (crash and CLI tests)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import httpx
 import pytest
 
 from sessionscope.demo import generate_sessions
+from support.engines import ENGINES, store_url
 from support.server import Creds, Server, ingest
 
 
@@ -23,11 +27,17 @@ class Loaded:
     generated_at: datetime  # the `now` the documents were generated for (all uploads are within 29 days before)
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The storage engine of the test's server (the test runs once per engine)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def loaded(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Loaded:
     """Two apps: A with 3,000 demo sessions, B with 600 others; uploaded within the default window."""
-    data_dir = tmp_path_factory.mktemp("store")
-    server = Server(data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}")
+    data_dir = tmp_path_factory.mktemp(f"store-{engine}")
+    server = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
     a = server.create_app("app-a")
     b = server.create_app("app-b")
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from sessionscope.demo import generate_sessions
+from support.engines import store_url
 from support.server import Server, ingest
 
 from .list_oracle import Oracle
@@ -106,9 +107,9 @@ class Replay:
 
 
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory):
-    data_dir = tmp_path_factory.mktemp("captures")
-    server = Server(data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}")
+def replay(tmp_path_factory: pytest.TempPathFactory, engine: str):
+    data_dir = tmp_path_factory.mktemp(f"captures-{engine}")
+    server = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
     creds = server.create_app("captures")
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     recent = list(generate_sessions(600, days=29, seed=33, now=now))

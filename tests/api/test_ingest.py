@@ -7,7 +7,7 @@ import copy
 import gzip
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from sessionscope.demo import generate_sessions
+from support.engines import store_url
 from support.server import Creds, Server, ingest
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -24,19 +25,6 @@ ALL_TIME = {
     "value": {"lower": "2000-01-01", "upper": "2099-12-31"},
 }
 ERROR_KEYS = {"status", "code", "message", "param", "path", "request_id"}
-
-
-@dataclass
-class EnvServer(Server):
-    """A Server with extra SESSIONSCOPE_* settings (limits) in its environment."""
-
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = super().env
-        env.update(self.extra_env)
-        return env
 
 
 def ts(dt: datetime) -> str:
@@ -120,9 +108,9 @@ class Ctx:
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Ctx:
-    data_dir = tmp_path_factory.mktemp("ingest")
-    server = Server(data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}")
+def ctx(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Ctx:
+    data_dir = tmp_path_factory.mktemp(f"ingest-{engine}")
+    server = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
     apps = {name: server.create_app(name) for name in APPS}
     server.start()
     client = server.client()
@@ -142,11 +130,9 @@ LIMITS = {
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Ctx:
-    data_dir: Path = tmp_path_factory.mktemp("limits")
-    server = EnvServer(
-        data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}", extra_env=LIMITS
-    )
+def limited(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Ctx:
+    data_dir: Path = tmp_path_factory.mktemp(f"limits-{engine}")
+    server = Server(data_dir=data_dir, store_url=store_url(engine, data_dir), extra_env=LIMITS)
     apps = {name: server.create_app(name) for name in ("batch", "records")}
     server.start()
     client = server.client()

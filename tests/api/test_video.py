@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from sessionscope import signing
+from support.engines import store_url
 from support.server import Creds, Server
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -24,17 +25,6 @@ SECRET = b"test-secret-key-0123456789abcdef"  # what support.server configures
 MAX_VIDEO = 65_536
 NO_VIDEO = "No video available for this session"
 SESSIONS = ("v-mp4", "v-none", "v-big", "v-webm", "v-replace", "v-resend", "v-empty")
-
-
-@dataclass
-class EnvServer(Server):
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = super().env
-        env.update(self.extra_env)
-        return env
 
 
 def doc(sid: str, **prop: object) -> dict:
@@ -58,11 +48,11 @@ class Ctx:
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Ctx:
-    data_dir = tmp_path_factory.mktemp("video")
-    server = EnvServer(
+def ctx(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Ctx:
+    data_dir = tmp_path_factory.mktemp(f"video-{engine}")
+    server = Server(
         data_dir=data_dir,
-        store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}",
+        store_url=store_url(engine, data_dir),
         extra_env={"SESSIONSCOPE_MAX_VIDEO_BYTES": str(MAX_VIDEO)},
     )
     a = server.create_app("video")

@@ -55,6 +55,9 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # a command the server is started under (e.g. setpriv to drop a capability); settings as extra env
+    wrapper: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -71,6 +74,7 @@ class Server:
                 "SESSIONSCOPE_SECRET_KEY": "test-secret-key-0123456789abcdef",
             }
         )
+        env.update(self.extra_env)
         return env
 
     def create_app(self, name: str) -> Creds:
@@ -83,7 +87,7 @@ class Server:
         self.log_path = self.data_dir / f"server-{self.port}.log"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sessionscope.cli", "serve", "--port", str(self.port)],
+            [*self.wrapper, sys.executable, "-m", "sessionscope.cli", "serve", "--port", str(self.port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

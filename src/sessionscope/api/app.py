@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -10,15 +11,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
+from .. import __version__, web
 from ..errors import ApiError, StoreUnavailable
 from ..settings import Settings
 from ..store import Store, open_store
-from . import analytics, docs, health, ingest, sessions, video
+from . import analytics, docs, events, export, health, ingest, sessions, users, video
 from .metrics import Metrics
+from .ratelimit import RateLimiter
 from .responses import JSON
 
 log = logging.getLogger("sessionscope.http")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 _HTTP_MESSAGES = {
     404: "Not found: no such resource. Endpoints are under /v2 (see /docs).",
@@ -40,13 +43,19 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store = store if store is not None else open_store(settings.store_url(), **settings.store_options())
     app.state.secret = settings.resolved_secret()
     app.state.metrics = Metrics()
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_hour)
 
-    for router in (sessions.router, analytics.router, ingest.router, video.router, health.router):
+    for router in (sessions.router, analytics.router, ingest.router, video.router, health.router, web.router):
+        app.include_router(router)
+    for router in (users.router, events.router, export.router):
         app.include_router(router)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        # a caller's id is kept only if it is a plain token: it is echoed in a header and written to the log
+        request_id = request.headers.get("x-request-id") or ""
+        if not _REQUEST_ID_RE.match(request_id):
+            request_id = uuid.uuid4().hex
         request.state.request_id = request_id
         start = time.perf_counter()
         try:
@@ -54,21 +63,32 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         except Exception:  # noqa: BLE001 - answered here so the connection stays usable
             # Starlette re-raises after its own 500 handler, and the server then drops the connection;
             # answering here keeps keep-alive clients working.
-            log.exception("internal error rid=%s", request_id)
+            log.exception("internal error rid=%s", request_id, extra={"fields": {"request_id": request_id}})
             response = _internal_error(request_id)
         elapsed = time.perf_counter() - start
         response.headers["X-Request-ID"] = request_id
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         app.state.metrics.observe(request.method, path, response.status_code, elapsed)
+        appid = getattr(request.state, "appid", None)
         log.info(
             "%s %s %s %.1fms app=%s rid=%s",
             request.method,
             path,
             response.status_code,
             elapsed * 1000,
-            getattr(request.state, "appid", "-"),
+            appid or "-",
             request_id,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "app": appid,
+                    "request_id": request_id,
+                }
+            },
         )
         return response
 
@@ -92,7 +112,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSON:
-        log.error("store unavailable: %s rid=%s", exc, getattr(request.state, "request_id", "-"))
+        rid = getattr(request.state, "request_id", "-")
+        log.error("store unavailable: %s rid=%s", exc, rid, extra={"fields": {"request_id": rid}})
         err = ApiError(503, "The store is unavailable; try again shortly.", headers={"Retry-After": "5"})
         return JSON(err.body(), status_code=503, headers=err.headers)
 

@@ -8,7 +8,7 @@ import orjson
 from fastapi import Depends, Request
 
 from .. import apps
-from ..errors import bad_request, unauthorized
+from ..errors import ApiError, bad_request, unauthorized
 from ..settings import Settings
 from ..store import Store
 
@@ -34,11 +34,28 @@ def _credential(request: Request, name: str) -> str | None:
     return value
 
 
+async def _body_within(request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as it is over `limit` bytes, whether or not it declared its length."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the body is {declared} bytes; the limit is {limit} bytes", param="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the body is over the limit of {limit} bytes", param="body")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    request._body = raw  # what Request.body() returns from now on
+    return raw
+
+
 async def load_json_body(request: Request) -> None:
     """For the POST forms of read endpoints: the parameters as a JSON object body."""
     if request.method != "POST":
         return
-    raw = await request.body()
+    raw = await _body_within(request, get_settings(request).max_body_bytes)
     if not raw.strip():
         request.state.json_body = {}
         return
@@ -59,6 +76,9 @@ def read_app(request: Request, _body: Annotated[None, Depends(load_json_body)]) 
         raise unauthorized()
     assert appid is not None
     request.state.appid = appid
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        limiter.check(appid)  # 429 with Retry-After when the app is over its limits (api/ratelimit.py)
     return appid
 
 

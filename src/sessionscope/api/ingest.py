@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from .. import service
-from ..errors import ApiError, bad_request
+from ..errors import ApiError, StoreUnavailable, bad_request
 from .deps import IngestAppDep, SettingsDep, StoreDep
 from .responses import JSON
 
@@ -68,22 +68,25 @@ async def upload_video(
     if ext is None:
         raise bad_request(f"Content-Type must be one of {', '.join(VIDEO_TYPES)}, got {content_type or 'none'!r}", param="Content-Type")
     folder = settings.data_dir / "videos" / appid
-    folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{session_id}.{ext}"
     temp = folder / f".{session_id}.{uuid.uuid4().hex}.part"
     size = 0
     try:
-        with open(temp, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > settings.max_video_bytes:
-                    raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes")
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size == 0:
-            raise bad_request("the video body is empty", param="body")
-        os.replace(temp, final)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as out:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > settings.max_video_bytes:
+                        raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes")
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if size == 0:
+                raise bad_request("the video body is empty", param="body")
+            os.replace(temp, final)
+        except OSError as exc:  # disk full or read-only: the store cannot take it now
+            raise StoreUnavailable(f"cannot write the video: {exc.strerror}") from exc
         stored = await run_in_threadpool(store.put_video, appid, session_id, str(final), content_type, size)
     finally:
         if temp.exists():

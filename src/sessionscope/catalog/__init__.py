@@ -1,9 +1,21 @@
 """The attribute registry: one table per resource, read by the validator, the planner and the docs."""
 
+from .events import EVENTS
 from .operators import OPERATORS, operators_for
 from .sessions import SESSIONS
 from .types import Attribute, Operator, Resource
+from .users import USERS
 
-RESOURCES = {"session": SESSIONS}
+RESOURCES = {"session": SESSIONS, "user": USERS, "event": EVENTS}
 
-__all__ = ["OPERATORS", "RESOURCES", "SESSIONS", "Attribute", "Operator", "Resource", "operators_for"]
+__all__ = [
+    "EVENTS",
+    "OPERATORS",
+    "RESOURCES",
+    "SESSIONS",
+    "USERS",
+    "Attribute",
+    "Operator",
+    "Resource",
+    "operators_for",
+]

@@ -75,7 +75,15 @@ SESSION_ATTRIBUTES: list[Attribute] = [
     _s("device_country", "device_country", "Country from the device's IP address"),
     _s("uxcamuserid", "uxcamuserid", "User id"),
     _s("user_name", "user_alias", "The user's alias"),
-    Attribute("user_custom_property", JSON, "Custom user properties (needs property_name)", "uprops", groupable=True, aggregatable=True),
+    Attribute(
+        "user_custom_property",
+        JSON,
+        "Custom user properties (needs property_name; alias and kUXCam_UserIdentity included)",
+        "uprops",
+        groupable=True,
+        aggregatable=True,
+        property_columns={"alias": "user_alias", "kUXCam_UserIdentity": "user_identity"},
+    ),
     # Web only
     Attribute("user_first_utm", JSON, "UTM of the user's first session (needs property_name)", "first_utm_map", groupable=True),
     _s("user_first_referer", "first_referer", "Referrer URL of the user's first session"),

@@ -37,6 +37,14 @@ class Attribute:
     bucket: str | None = None
     # Narrows the operators of the type (device_platform takes only equality tests).
     only_operators: tuple[str, ...] | None = None
+    # For DateTime attributes: True when it is a condition on its column (user_first_seen_on), not the
+    # query window (date_range).
+    condition: bool = False
+    # The "tb" a dashboard link gives this attribute's filters, when not the resource's own.
+    link_table: str | None = None
+    # For JSON attributes: property names stored in columns of their own rather than in the map
+    # (user_custom_property "alias" is the user's alias, shown among the user's properties).
+    property_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def operators(self) -> list[str]:
@@ -47,6 +55,11 @@ class Attribute:
     @property
     def needs_property_name(self) -> bool:
         return self.type == JSON
+
+    @property
+    def is_window(self) -> bool:
+        """date_range: its filters set the query window instead of testing a column."""
+        return self.type == DATETIME and not self.condition
 
 
 @dataclass(frozen=True)
@@ -62,12 +75,27 @@ class Operator:
 
 @dataclass(frozen=True)
 class Resource:
-    """A queryable resource: its base table and its attribute catalogue."""
+    """A queryable resource: its attribute catalogue and its base relation.
+
+    Every resource is queried through the same compiler: `relation` names the base relation the filters,
+    groups and metrics read (query/relations.py builds it, tenant and window included), and the list
+    order is `time_column` descending, then `order_key` ascending. A `per_user` resource lists one row
+    per user (its latest matching row) instead of one per relation row.
+    """
 
     name: str
     table: str
     time_column: str
     attributes: dict[str, Attribute]
+    relation: str = "sessions"
+    order_key: tuple[str, ...] = ("session_id",)
+    per_user: bool = False
+    # relation columns the count metrics read, carried through the analytics query
+    carry: tuple[str, ...] = ("uxcamuserid", "session_number")
+    # dashboard links: the list page they open, the "tb" of their conditions, the time-bucket parameter
+    link_path: str = "sessions"
+    link_table: str = "session"
+    bucket_param: str = "session_uploadedon"
 
     def attribute(self, name: str) -> Attribute | None:
         return self.attributes.get(name)

@@ -181,10 +181,19 @@ def iter_ndjson_file(path: str | Path, batch_size: int = 10_000) -> Iterator[lis
 def iter_parquet_file(path: str | Path, batch_size: int = 10_000) -> Iterator[list[Any]]:
     """Yield batches of documents from a Parquet file whose columns are the top-level document keys.
 
-    Struct columns become objects (their null fields mean "absent"), list columns lists, map columns objects.
+    Struct columns become objects (their null fields mean "absent"), list columns lists, map columns objects;
+    text columns marked as JSON in their field metadata (`sessionscope: json`, as `sessionscope export`
+    writes objects whose keys vary) are decoded.
     """
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as f:
+        schema = f.schema_arrow
+        json_columns = [field.name for field in schema if (field.metadata or {}).get(b"sessionscope") == b"json"]
         for batch in f.iter_batches(batch_size=batch_size):
-            yield batch.to_pylist(maps_as_pydicts="strict")
+            docs = batch.to_pylist(maps_as_pydicts="strict")
+            for doc in docs:
+                for name in json_columns:
+                    if isinstance(doc.get(name), str):
+                        doc[name] = orjson.loads(doc[name])
+            yield docs

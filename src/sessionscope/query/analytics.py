@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..catalog import Attribute, Resource
-from ..catalog.types import COUNT, DATETIME, JSON
+from ..catalog.types import COUNT, JSON
 from ..errors import bad_request
 from .metrics import (
     COUNTS,
@@ -96,7 +96,7 @@ class AnalyticsSpec:
     @property
     def scope_filters(self) -> tuple[Filter, ...]:
         """The filters the SQL applies (date_range filters are already the window)."""
-        return tuple(f for f in self.filters if f.attribute.type != DATETIME)
+        return tuple(f for f in self.filters if not f.attribute.is_window)
 
 
 # -- group_by -----------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def _max_groups(raw: Any, i: int) -> int:
 
 def _aggregatable(resource: Resource) -> str:
     names = [a.name for a in resource.attributes.values() if a.aggregatable or a.type == COUNT]
-    return ", ".join(names + list(USER_MEASURES))
+    return ", ".join(dict.fromkeys(names + list(USER_MEASURES)))
 
 
 def _numeric_ops() -> str:

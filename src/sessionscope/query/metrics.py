@@ -56,6 +56,10 @@ COUNTS: dict[str, CountMetric] = {
         CountMetric("session_unique_user_count", "agg_count_distinct", "uxcamuserid"),
         # distinct users whose first ever session (session_number = 1) is among the matching sessions
         CountMetric("session_new_users_count", "agg_count_distinct_if", "uxcamuserid", "session_number = 1"),
+        CountMetric("user_count", "agg_count_distinct", "uxcamuserid"),
+        CountMetric("event_count", "agg_count"),
+        CountMetric("event_unique_user_count", "agg_count_distinct", "uxcamuserid"),
+        CountMetric("event_unique_session_count", "agg_count_distinct", "session_id"),
     ]
 }
 
@@ -119,10 +123,24 @@ DEFAULTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("session_duration", "avg"),
         ("session_unique_screen_count", "avg"),
     ),
+    "user": (
+        ("user_count", ""),
+        ("session_new_users_count", ""),
+        ("user_session_count", "avg"),
+        ("user_session_duration", "avg"),
+        ("user_rage_gesture_count", "avg"),
+        ("user_event_count", "avg"),
+        ("user_session_screen_count", "avg"),
+    ),
+    "event": (
+        ("event_count", ""),
+        ("event_unique_user_count", ""),
+        ("event_unique_session_count", ""),
+    ),
 }
 
 # The count every response carries first, per resource.
-PRIMARY_COUNT: dict[str, str] = {"session": "session_count"}
+PRIMARY_COUNT: dict[str, str] = {"session": "session_count", "user": "user_count", "event": "event_count"}
 
 # Attribute types a numeric operator applies to (Bool String counts true as 1 and false as 0).
 NUMERIC_INPUT_TYPES = frozenset({INTEGER, FLOAT, BOOL, JSON})

@@ -26,7 +26,7 @@ class Scope:
 class ListPlan:
     scope: Scope
     columns: tuple[str, ...]
-    limit: int
+    limit: int | None  # None: every row, unordered (export)
     offset: int
 
 
@@ -34,3 +34,8 @@ def plan_list(app_id: str, spec: ListSpec, columns: tuple[str, ...]) -> ListPlan
     """One page of rows, newest first; one extra row is fetched to know whether a next page exists."""
     scope = Scope(app_id, spec.resource, spec.window, spec.filters)
     return ListPlan(scope, columns, spec.page_size + 1, (spec.page - 1) * spec.page_size)
+
+
+def plan_export(app_id: str, spec: ListSpec, columns: tuple[str, ...]) -> ListPlan:
+    """Every matching row, in no particular order (sorting would hold the whole result)."""
+    return ListPlan(Scope(app_id, spec.resource, spec.window, spec.filters), columns, None, 0)

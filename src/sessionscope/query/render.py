@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog.types import EVENT, JSON, LIST
+from ..catalog import Attribute
+from ..catalog.types import DATETIME, EVENT, JSON, LIST
 from .dialects import Dialect
 from .plan import ListPlan, Scope
-from .spec import Filter
+from .relations import RELATIONS, window_condition
+from .spec import Filter, Window
 
 POSITIVE_OF = {"not_equal": "equal", "not_in": "in", "not_contains": "contains", "not_has_any": "has_any"}
 NUMERIC_OPS = {"greater", "less", "greater_or_equal", "less_or_equal"}
@@ -47,13 +49,21 @@ def _expr(d: Dialect, name: str, **kw: str) -> str:
     return d.expressions[name].format(**kw)
 
 
+def property_expr(b: SqlBuilder, column: str, attr: Attribute, property_name: str | None) -> str:
+    """A JSON attribute's property: its own column when it has one (`property_columns`), else a map lookup."""
+    own = attr.property_columns.get(property_name or "")
+    if own is not None:
+        return own
+    return _expr(b.dialect, "map_get", m=column, k=b.bind(property_name, "String"))
+
+
 def _condition(b: SqlBuilder, column: str, f: Filter, op_name: str) -> str:
     """One operator applied to a column expression (JSON properties handled here)."""
     d = b.dialect
     attr = f.attribute
     expr = column
     if attr.type == JSON:
-        expr = _expr(d, "map_get", m=column, k=b.bind(f.property_name, "String"))
+        expr = property_expr(b, column, attr, f.property_name)
         if op_name in NUMERIC_OPS or isinstance(f.value, int | float) and not isinstance(f.value, bool):
             expr = _expr(d, "to_number", x=expr)
     value = f.value
@@ -76,9 +86,25 @@ def _event_subquery(b: SqlBuilder, scope: Scope, conditions: list[str]) -> str:
     return f"SELECT session_id FROM events WHERE {where}"
 
 
+def _time_condition(b: SqlBuilder, f: Filter) -> str:
+    """A DateTime condition (user_first_seen_on): the column lies in the range the filter accepts; a negative
+    operator (not_on) also accepts a missing time."""
+    column = f.attribute.column or ""
+    accepted: Window = f.value
+    inside = window_condition(b, column, accepted)
+    return f"({column} IS NULL OR ({inside}))" if f.operator.negative else f"({inside})"
+
+
 def render_filter(b: SqlBuilder, scope: Scope, f: Filter) -> str:
     attr = f.attribute
     op = f.operator.name
+    if attr.type == DATETIME:
+        return _time_condition(b, f)
+    if attr.type != EVENT and f.event_property is not None:
+        # event_name with a property condition on the events relation: both test the event row itself
+        prop = f.event_property
+        name = _condition(b, attr.column or "", f, op)
+        return f"({name} AND {_condition(b, prop.attribute.column or '', prop, prop.operator.name)})"
     if attr.type == EVENT and f.event_property is None:
         # event names are denormalised onto the session row; "not" means "had none"
         return _condition(b, attr.column or "", f, {"equal": "has_any", "in": "has_any"}.get(op, "not_has_any"))
@@ -99,33 +125,59 @@ def render_filter(b: SqlBuilder, scope: Scope, f: Filter) -> str:
     return _condition(b, attr.column or "", f, op)
 
 
+def render_from(b: SqlBuilder, scope: Scope) -> str:
+    """The resource's base relation (query/relations.py), itself confined to the tenant and the window."""
+    return RELATIONS[scope.resource.relation](b, scope.app_id, scope.window)
+
+
 def render_where(b: SqlBuilder, scope: Scope) -> str:
     """The WHERE clause: tenant first, then the window, then every filter (all must hold)."""
-    d = b.dialect
     parts = [
         f"app_id = {b.bind(scope.app_id, 'String')}",
-        _expr(
-            d,
-            "between",
-            c=scope.resource.time_column,
-            lo=b.bind(scope.window.lo, "DateTime"),
-            hi=b.bind(scope.window.hi, "DateTime"),
-        ),
+        window_condition(b, scope.resource.time_column, scope.window),
     ]
-    for lo, hi in scope.window.excluded:
-        between = _expr(d, "between", c=scope.resource.time_column, lo=b.bind(lo, "DateTime"), hi=b.bind(hi, "DateTime"))
-        parts.append(f"NOT ({between})")
     parts.extend(render_filter(b, scope, f) for f in scope.filters)
     return " AND ".join(parts)
 
 
 def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict[str, Any]]:
+    """The list's rows: newest first, then the resource's key; a per-user resource keeps each user's latest
+    matching row. Without a limit (export) the rows come in no particular order, so nothing is sorted."""
     b = SqlBuilder(dialect)
+    resource = plan.scope.resource
+    source = render_from(b, plan.scope)
     where = render_where(b, plan.scope)
-    time_col = plan.scope.resource.time_column
-    sql = (
-        f"SELECT {', '.join(plan.columns)} FROM {plan.scope.resource.table} WHERE {where} "
-        f"ORDER BY {time_col} DESC, session_id ASC "
-        f"LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
+    columns = ", ".join(plan.columns)
+    time_col = resource.time_column
+    if resource.per_user:
+        latest = _expr(b.dialect, "row_number", p="uxcamuserid", o=f"{time_col} DESC, session_id ASC")
+        sql = (
+            f"SELECT {columns} FROM (SELECT {columns}, {time_col} AS row_time, {latest} AS row_of_user "
+            f"FROM {source} WHERE {where}) AS ranked WHERE row_of_user = 1"
+        )
+        time_col = "row_time"
+    else:
+        sql = f"SELECT {columns} FROM {source} WHERE {where}"
+    if plan.limit is not None:
+        order = ", ".join([f"{time_col} DESC", *(f"{k} ASC" for k in resource.order_key)])
+        sql += f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
+    return sql, b.params()
+
+
+def render_session_events(
+    dialect: Dialect, app_id: str, session_ids: list[str], lo: Any, hi: Any
+) -> tuple[str, list[Any] | dict[str, Any]]:
+    """The events of the given sessions (export), in each session's order. `lo`/`hi` are the sessions' upload
+    times: an event's uploaded_at is its session's, so the range only narrows the scan."""
+    b = SqlBuilder(dialect)
+    d = dialect
+    ids = _expr(d, "unnest_strings", v=b.bind(session_ids, "Array(String)"))
+    where = " AND ".join(
+        [
+            f"app_id = {b.bind(app_id, 'String')}",
+            window_condition(b, "uploaded_at", Window(lo, hi)),
+            _expr(d, "in_subquery", c="session_id", q=ids),
+        ]
     )
+    sql = f"SELECT session_id, name, screen, time_sec, props FROM events WHERE {where} ORDER BY session_id, seq"
     return sql, b.params()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..catalog import OPERATORS, Attribute, Operator, Resource, operators_for
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST
 from ..errors import bad_request
 from .spec import Filter, ListSpec, Window
-from .window import intersect, window_for
+from .window import condition_range, intersect, window_for
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -155,8 +156,15 @@ def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = 
     event_property = None
     prop = item.get("property")
     if prop is not None:
-        if attr.type != EVENT:
+        if attr.name != "event_name":
             raise bad_request(f"{where}.property applies only to event_name", param=param, path=f"[{i}].property")
+        if attr.type != EVENT and op.negative:
+            # on /v2/event the condition tests the event row itself; "not such an event" has no row to test
+            raise bad_request(
+                f"{where}.property: with a property condition, event_name takes equal or in",
+                param=param,
+                path=f"[{i}].operator",
+            )
         event_property = _event_property(resource, prop, i, param)
     return Filter(i, attr, op, value, property_name, event_property, raw=item)
 
@@ -189,8 +197,12 @@ def parse_filters(resource: Resource, params: Mapping[str, Any], now: datetime) 
     filters: list[Filter] = []
     for i, item in enumerate(items):
         f = parse_filter(resource, item, i)
-        if f.attribute.type == DATETIME:
+        if f.attribute.is_window:
             windows.append(window_for(f.operator.name, f.value, now, param="filters", path=f"[{i}].value"))
+        elif f.attribute.type == DATETIME:
+            # a condition on a time column: its value becomes the range it accepts
+            accepted = condition_range(f.operator.name, f.value, now, param="filters", path=f"[{i}].value")
+            f = replace(f, value=accepted)
         filters.append(f)
     return intersect(windows, now), tuple(filters)
 
@@ -200,7 +212,7 @@ def parse_list(resource: Resource, params: Mapping[str, Any], now: datetime) -> 
     window, filters = parse_filters(resource, params, now)
     page = parse_int(params, "page", 1, 1, 10_000_000)
     page_size = parse_int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    non_window = tuple(f for f in filters if f.attribute.type != DATETIME)
+    non_window = tuple(f for f in filters if not f.attribute.is_window)
     return ListSpec(resource, window, non_window, page, page_size, now)
 
 

@@ -103,3 +103,20 @@ def intersect(windows: list[Window], now: datetime) -> Window:
         base = default_window(now)
         return Window(base.lo, base.hi, excluded)
     return Window(max(w.lo for w in bounded), min(w.hi for w in bounded), excluded)
+
+
+def condition_range(operator: str, value: object, now: datetime, *, param: str, path: str) -> Window:
+    """The range a DateTime condition (user_first_seen_on) accepts: like a date_range window, except that a
+    condition needs no lower bound, so `before D` is every time before D, and `not_on D` only leaves out day D
+    (not the default window minus D)."""
+    if operator == "before":
+        t, _ = parse_time(value, param=param, path=path)
+        return Window(EARLIEST, t - SECOND)
+    if operator == "after":
+        t, _ = parse_time(value, param=param, path=path)
+        return Window(t + SECOND, LATEST)
+    if operator == "not_on":
+        day, _ = parse_time(value, param=param, path=path)
+        start = day.replace(hour=0, minute=0, second=0)
+        return Window(EARLIEST, LATEST, ((start, start + DAY - SECOND),))
+    return window_for(operator, value, now, param=param, path=path)

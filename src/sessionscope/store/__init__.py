@@ -16,7 +16,18 @@ def open_store(url: str, *, read_only: bool = False, memory_limit: str = "", thr
 
         path = url.split("://", 1)[1] if "://" in url else url
         return DuckDBStore(path, read_only=read_only, memory_limit=memory_limit, threads=threads)
-    raise ValueError(f"unsupported store URL scheme {scheme!r}; use duckdb:///path/to/file.duckdb")
+    if scheme == "chdb":
+        from .chdb import ChdbStore
+
+        return ChdbStore(url.split("://", 1)[1], read_only=read_only)
+    if scheme in ("clickhouse", "clickhouses"):
+        from .clickhouse import ClickHouseServerStore
+
+        return ClickHouseServerStore(url, read_only=read_only)
+    raise ValueError(
+        f"unsupported store URL scheme {scheme!r}; use duckdb:///path/to/file.duckdb, chdb:///path/to/dir "
+        "or clickhouse://user:password@host:8123/database"
+    )
 
 
 __all__ = ["Store", "open_store"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -19,6 +19,11 @@ class Store(Protocol):
 
     def query_arrow(self, sql: str, params: Sequence[Any]) -> pa.Table:
         """Run a read query with bound parameters and return an Arrow table."""
+        ...
+
+    def query_batches(self, sql: str, params: Sequence[Any], batch_rows: int = 10_000) -> Iterator[pa.RecordBatch]:
+        """Run a read query and stream its rows as Arrow record batches of about `batch_rows` rows, never
+        holding the whole result (export). Closing the iterator ends the query."""
         ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,16 @@ class DuckDBStore:
 
     def query_arrow(self, sql: str, params: Sequence[Any]) -> pa.Table:
         return self._cursor().execute(sql, list(params)).to_arrow_table()
+
+    def query_batches(self, sql: str, params: Sequence[Any], batch_rows: int = 10_000) -> Iterator[pa.RecordBatch]:
+        # a cursor of its own: the stream stays open while other queries run (export fetches events per batch)
+        cur = self._conn.cursor()
+        try:
+            # a relation streams its result; a DB-API result would first copy every row
+            reader = cur.sql(sql, params=list(params)).to_arrow_reader(batch_rows)
+            yield from reader
+        finally:
+            cur.close()
 
     # -- writes ---------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:

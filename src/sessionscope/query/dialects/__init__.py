@@ -19,6 +19,7 @@ class Dialect:
     named_params: bool = False
 
 
+from .clickhouse import CLICKHOUSE  # noqa: E402
 from .duckdb import DUCKDB  # noqa: E402
 
-__all__ = ["DUCKDB", "Dialect"]
+__all__ = ["CLICKHOUSE", "DUCKDB", "Dialect"]

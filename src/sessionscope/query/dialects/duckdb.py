@@ -48,11 +48,14 @@ DUCKDB = Dialect(
         "agg_min": "min({x})",
         "agg_max": "max({x})",
         "agg_quantile": "quantile_cont({x}, {q})",  # exact, linear interpolation at q * (n - 1)
-        "top_values": "SELECT {g} AS v FROM {t} GROUP BY {g} ORDER BY count(*) DESC, {g} ASC NULLS LAST LIMIT {n}",
+        # {r}: the rank, the primary count over {t} (count(*), or count(DISTINCT uxcamuserid) for users)
+        "top_values": "SELECT {g} AS v FROM {t} GROUP BY {g} ORDER BY {r} DESC, {g} ASC NULLS LAST LIMIT {n}",
         "unnest_strings": "SELECT unnest({v}) AS v",
         "unnest_bools": "SELECT unnest({v}::BOOLEAN[]) AS v",
         "in_top": "(coalesce({x} IN (SELECT v FROM {t} WHERE v IS NOT NULL), false) "
         "OR ({x} IS NULL AND (SELECT count(*) FROM {t} WHERE v IS NULL) > 0))",
         "first_in_partition": "(row_number() OVER (PARTITION BY {p}) = 1)",
+        # lists (query/render.py): a per-user resource keeps each user's row numbered 1
+        "row_number": "row_number() OVER (PARTITION BY {p} ORDER BY {o})",
     },
 )

@@ -1,0 +1,93 @@
+"""The user attribute catalogue (reference: users-1.md). Adding an attribute is one line.
+
+A user is seen through its sessions: the base relation has one row per session in the window, carrying
+the user's totals over the window (`user_*`) and the upload time of the user's first ever session
+(`user_first_seen_on`). A user matches when one of its sessions matches every filter, so session
+attributes mean "had a session with ..." and user attributes test the user's totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .sessions import SESSION_ATTRIBUTES
+from .types import COUNT, DATETIME, FLOAT, INTEGER, Attribute, Resource
+
+_SESSION = {a.name: a for a in SESSION_ATTRIBUTES}
+
+
+def _shared(*names: str) -> list[Attribute]:
+    return [_SESSION[n] for n in names]
+
+
+def _total(name: str, kind: str, description: str) -> Attribute:
+    # the column of the same name is the user's total in the users relation (query/relations.py)
+    return Attribute(name, kind, description, name, aggregatable=True)
+
+
+USER_ATTRIBUTES: list[Attribute] = [
+    replace(_SESSION["date_range"], description="Time the user's sessions were uploaded (the query window)"),
+    Attribute(
+        "user_first_seen_on",
+        DATETIME,
+        "Upload time of the user's first ever session",
+        "user_first_seen_at",
+        condition=True,
+    ),
+    *_shared(
+        "app_version",
+        "device_class",
+        "device_id",
+        "device_manufacturer",
+        "device_model",
+        "device_os_version",
+        "device_platform",
+        "sdk_version",
+    ),
+    _total("user_session_count", INTEGER, "Sessions of the user in the window"),
+    _total("user_gesture_count", INTEGER, "Gestures of the user in the window"),
+    _total("user_rage_gesture_count", INTEGER, "Rage gestures of the user in the window"),
+    _total("user_responsive_gesture_count", INTEGER, "Responsive gestures of the user in the window"),
+    _total("user_unresponsive_gesture_count", INTEGER, "Unresponsive gestures of the user in the window"),
+    _total("user_session_screen_count", INTEGER, "Screens the user visited in the window"),
+    _total("user_session_duration", FLOAT, "Seconds the user spent in the app in the window"),
+    _total("user_event_count", INTEGER, "Events of the user in the window"),
+    *_shared(
+        "event_name",
+        "event_custom_property",
+        "session_screen_list",
+        "session_uploadedon_day",
+        "session_uploaded_week",
+        "session_uploaded_month",
+        "device_city",
+        "device_country",
+        "user_custom_property",
+        "user_name",
+        "uxcamuserid",
+        # Web only
+        "user_first_utm",
+        "user_first_referer",
+        "user_first_screen_name",
+        "user_first_referer_domain",
+        "browser_name",
+        "browser_version",
+        "referer",
+        "referer_domain",
+        "utm",
+        "device_os_name",
+        "device_type",
+    ),
+    # Counts: metrics only
+    Attribute("user_count", COUNT, "Number of users"),
+    Attribute("session_new_users_count", COUNT, "Users whose first session is among the matching sessions"),
+]
+
+USERS = Resource(
+    name="user",
+    table="sessions",
+    time_column="uploaded_at",
+    attributes={a.name: a for a in USER_ATTRIBUTES},
+    relation="users",
+    order_key=("uxcamuserid",),
+    per_user=True,
+)

@@ -1,0 +1,358 @@
+"""A Python client for the sessionscope read API.
+
+    from sessionscope import Client
+
+    client = Client("http://127.0.0.1:8000", appid="...", apikey="...")
+    for session in client.sessions(filters=[{"attribute": "device_platform", "operator": "equal", "value": "ios"}]):
+        ...
+    df = client.analytics("session", group_by=[{"attribute": "device_model"}]).to_pandas()
+
+Every listing pages automatically (one request per page, as you iterate); errors are raised as `ApiError`
+subclasses carrying the error body's fields; `429` answers are retried after their `Retry-After` (a bounded
+number of times). It needs only httpx; pandas and polars are imported when a DataFrame is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Client",
+    "Forbidden",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
+    "Rows",
+    "ServerError",
+    "ServiceUnavailable",
+    "Unauthorized",
+]
+
+
+# Longer query strings are sent as a POST body (servers and proxies often cap URLs near 8 KiB).
+MAX_QUERY = 4_000
+
+
+# -- errors -------------------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answer: `status`, `code`, `message`, and where they apply `param`, `path`, `request_id`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        path: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code or ''}: {message}".replace(" :", ":"))
+        self.status = status
+        self.code = code
+        self.message = message
+        self.param = param
+        self.path = path
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+
+class BadRequest(ApiError):
+    """400: the request is invalid; `param` and `path` say where (`filters`, `[1].operator`)."""
+
+
+class Unauthorized(ApiError):
+    """401: missing or wrong appid/apikey."""
+
+
+class Forbidden(ApiError):
+    """403."""
+
+
+class NotFound(ApiError):
+    """404: no such endpoint or resource."""
+
+
+class MethodNotAllowed(ApiError):
+    """405."""
+
+
+class PayloadTooLarge(ApiError):
+    """413."""
+
+
+class RateLimited(ApiError):
+    """429: over the app's rate limit, still after the client's retries; `retry_after` in seconds."""
+
+
+class ServerError(ApiError):
+    """500: an internal error; quote `request_id` when reporting it."""
+
+
+class ServiceUnavailable(ApiError):
+    """503: the store is unavailable."""
+
+
+ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    429: RateLimited,
+    500: ServerError,
+    503: ServiceUnavailable,
+}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers["retry-after"])
+    except (KeyError, ValueError):
+        return None
+
+
+def error_from(response: httpx.Response) -> ApiError:
+    """The typed error for an error answer (its JSON body, or its status line when it has none)."""
+    try:
+        body = response.json()
+        error = body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+    except ValueError:
+        error = {}
+    status = int(error.get("status", response.status_code))
+    cls = ERRORS.get(status, ServerError if status >= 500 else ApiError)
+    return cls(
+        status,
+        str(error.get("message") or response.reason_phrase or "error"),
+        code=error.get("code"),
+        param=error.get("param"),
+        path=error.get("path"),
+        request_id=error.get("request_id") or response.headers.get("x-request-id"),
+        retry_after=_retry_after(response),
+    )
+
+
+# -- rows ---------------------------------------------------------------------------------------------------
+
+
+def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects as dotted columns (`property.durationSec`); lists stay values."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+class Rows:
+    """The rows of a listing or an analytics request, fetched page by page as they are iterated.
+
+    Iterate it for plain dicts, or call `to_list()`, `to_pandas()` or `to_polars()` (nested objects become
+    dotted columns unless `flat=False`).
+    """
+
+    def __init__(self, pages: Callable[[], Iterator[list[dict[str, Any]]]]) -> None:
+        self._pages = pages
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for page in self._pages():
+            yield from page
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        """The rows page by page, as the server sent them."""
+        return self._pages()
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return list(self)
+
+    def to_pandas(self, flat: bool = True) -> Any:
+        """A pandas DataFrame (pip install 'sessionscope[pandas]')."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandas() needs pandas: pip install 'sessionscope[pandas]'") from exc
+        rows = [flatten(r) if flat else r for r in self]
+        return pd.DataFrame(rows)
+
+    def to_polars(self, flat: bool = True) -> Any:
+        """A polars DataFrame (pip install 'sessionscope[polars]')."""
+        try:
+            import polars as pl
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_polars() needs polars: pip install 'sessionscope[polars]'") from exc
+        rows = [flatten(r) if flat else r for r in self]
+        # values of one column may differ in type (custom properties): let polars widen them
+        return pl.DataFrame(rows, infer_schema_length=None, strict=False)
+
+
+# -- the client ---------------------------------------------------------------------------------------------
+
+
+class Client:
+    """`Client(base_url, appid, apikey)`: the read API, paged, typed and retried.
+
+    `base_url` is the server's address, with or without `/v2` (`http://127.0.0.1:8000`). Credentials travel
+    as headers. `max_retries` bounds the retries of a `429` (each after its `Retry-After`, at most
+    `max_retry_wait` seconds); `transport` is passed to httpx (tests, proxies).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        appid: str,
+        apikey: str,
+        *,
+        timeout: float = 60.0,
+        max_retries: int = 5,
+        max_retry_wait: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        base = base_url.rstrip("/")
+        self.base_url = base if base.endswith("/v2") else f"{base}/v2"
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.retries = 0  # 429 answers retried so far
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"appid": appid, "apikey": apikey},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _send(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        # GET with URL-encoded JSON, as the reference API takes it; long requests go as a POST body instead
+        query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in body.items()}
+        long = len(str(httpx.QueryParams(query))) > MAX_QUERY
+        attempt = 0
+        while True:
+            response = self._http.post(path, json=body) if long else self._http.get(path, params=query)
+            if response.status_code != 429 or attempt >= self.max_retries:
+                return response
+            wait = _retry_after(response)
+            wait = 1.0 if wait is None else wait
+            self._sleep(min(max(wait, 0.0), self.max_retry_wait))
+            attempt += 1
+            self.retries += 1
+
+    def request(self, path: str, **params: Any) -> dict[str, Any]:
+        """One request: the decoded body, or the typed error."""
+        body = {k: v for k, v in params.items() if v is not None}
+        response = self._send(path, body)
+        if response.status_code >= 400:
+            raise error_from(response)
+        return response.json()
+
+    def _paged(self, path: str, params: dict[str, Any], page_size: int, max_rows: int | None) -> Rows:
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            page, seen = 1, 0
+            while True:
+                body = self.request(path, **params, page=page, page_size=page_size)
+                data = body.get("data") or []
+                if isinstance(data, dict):  # the reference answers {} for no rows
+                    data = []
+                if max_rows is not None and seen + len(data) >= max_rows:
+                    yield data[: max_rows - seen]
+                    return
+                seen += len(data)
+                yield data
+                pagination = body.get("pagination")
+                if not pagination or pagination.get("next") is None or not data:
+                    return
+                page = pagination["next"]
+
+        return Rows(pages)
+
+    # -- listings -------------------------------------------------------------------------
+    def sessions(
+        self,
+        filters: list[dict[str, Any]] | None = None,
+        *,
+        with_video: bool = False,
+        page_size: int = 500,
+        max_rows: int | None = None,
+    ) -> Rows:
+        """Every matching session (`/v2/session`), newest first."""
+        params = {"filters": filters, "with_video": "true" if with_video else None}
+        return self._paged("/session", params, page_size, max_rows)
+
+    def users(
+        self, filters: list[dict[str, Any]] | None = None, *, page_size: int = 500, max_rows: int | None = None
+    ) -> Rows:
+        """Every matching user (`/v2/user`), the most recently seen first."""
+        return self._paged("/user", {"filters": filters}, page_size, max_rows)
+
+    def events(
+        self, filters: list[dict[str, Any]] | None = None, *, page_size: int = 500, max_rows: int | None = None
+    ) -> Rows:
+        """Every matching event (`/v2/event`), newest first."""
+        return self._paged("/event", {"filters": filters}, page_size, max_rows)
+
+    def analytics(
+        self,
+        resource: str = "session",
+        *,
+        filters: list[dict[str, Any]] | None = None,
+        group_by: list[dict[str, Any]] | None = None,
+        aggregation: list[dict[str, Any]] | None = None,
+        comparison: bool = False,
+        page_size: int = 500,
+    ) -> Rows:
+        """Every row of `/v2/{resource}/analytics` (resource: session, user or event)."""
+        if resource not in ("session", "user", "event"):
+            raise ValueError(f"resource must be session, user or event, got {resource!r}")
+        params = {
+            "filters": filters,
+            "group_by": group_by,
+            "aggregation": aggregation,
+            "comparison": "1" if comparison else None,
+        }
+        return self._paged(f"/{resource}/analytics", params, page_size, None)
+
+    # -- export ---------------------------------------------------------------------------
+    def export(
+        self,
+        path: str | Path,
+        resource: str = "session",
+        *,
+        format: str = "ndjson",
+        filters: list[dict[str, Any]] | None = None,
+    ) -> Path:
+        """Stream `/v2/{resource}/export` into a file (ndjson, csv or parquet); returns its path."""
+        target = Path(path)
+        body = {"format": format, "filters": filters}
+        with self._http.stream("POST", f"/{resource}/export", json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise error_from(response)
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+        return target

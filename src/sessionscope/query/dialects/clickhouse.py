@@ -1,0 +1,99 @@
+"""ClickHouse SQL (server and chDB): named, typed parameters `{p1:String}`, bound by the server.
+
+Every key DuckDB supplies, with the same meaning. Where ClickHouse differs by default, the template says so:
+
+- a Map lookup of a missing key returns '' (not NULL), so `map_get` uses `arrayElementOrNull`, keeping the
+  missing-value rule (a missing property never matches a positive operator);
+- aggregates over no rows return 0 or nan for non-Nullable input, so every numeric aggregate is `-OrNull`
+  (an average over no rows is null, as on DuckDB); float sums are exact (see `_SUM`), so that a query
+  gives the same answer every time it runs;
+- `x IN (...)` never matches a NULL `x`; the top-N test compares 1-tuples, which IN compares NULL-safely, and
+  runs as GLOBAL IN so that on a Distributed table the top values are computed once, over every shard;
+- time buckets are DateTime64 (Arrow carries DateTime as a bare UInt32); the stores run with
+  `enable_extended_results_for_datetime_functions = 1` so that buckets before 1970 do not clamp.
+"""
+
+from __future__ import annotations
+
+from . import Dialect
+
+# The renderer's parameter types -> ClickHouse types. Times are DateTime64 in UTC (range 1900-2299, like the
+# query layer's accepted dates); lists may carry NULL (a kept "missing" group in comparison queries).
+_TYPES = {
+    "DateTime": "DateTime64(0, 'UTC')",
+    "Array(String)": "Array(Nullable(String))",
+    "Array(Bool)": "Array(Nullable(Bool))",
+}
+
+
+def _placeholder(index: int, kind: str) -> str:
+    return f"{{p{index}:{_TYPES.get(kind, kind)}}}"
+
+
+# Float sums and averages, exact and deterministic. ClickHouse adds floats in whatever order its threads
+# merge, so the same query could differ in the last bits from one run to the next; floats are instead
+# summed as Decimal256(30) (exact to 1e-30 per value, whatever the order). The type of {x} is a constant,
+# so the `if` on it is folded away: integers keep the plain (exact) sum and their integer type; inf, nan
+# and values past 1e40 (which Decimal cannot hold) fall back to the float sum.
+_IS_FLOAT = "(startsWith(toTypeName({x}), 'Float') OR startsWith(toTypeName({x}), 'Nullable(Float'))"
+_PLAIN = "countIf(NOT (abs({x}) < 1e40)) > 0"
+_EXACT = "toFloat64(sumOrNull(toDecimal256(if(NOT (abs({x}) < 1e40), 0, {x}), 30)))"
+_SUM = (
+    f"if({_IS_FLOAT}, CAST(if({_PLAIN}, sumOrNull({{x}}), {_EXACT}), toTypeName(toNullable({{x}}))), "
+    "sumOrNull({x}))"
+)
+_AVG = f"if({_IS_FLOAT}, if({_PLAIN}, avgOrNull({{x}}), {_EXACT} / count({{x}})), avgOrNull({{x}}))"
+
+
+def _bucket(fn: str) -> str:
+    return f"toDateTime64({fn}({{c}}), 0, 'UTC')"
+
+
+CLICKHOUSE = Dialect(
+    name="clickhouse",
+    placeholder=_placeholder,
+    named_params=True,
+    operators={
+        "equal": "{c} = {v}",
+        "not_equal": "({c} IS NULL OR {c} <> {v})",
+        "greater": "{c} > {v}",
+        "less": "{c} < {v}",
+        "greater_or_equal": "{c} >= {v}",
+        "less_or_equal": "{c} <= {v}",
+        "contains": "position({c}, {v}) > 0",  # case-sensitive, byte-wise
+        "not_contains": "({c} IS NULL OR position({c}, {v}) = 0)",
+        "in": "has({v}, {c})",  # has() never matches a NULL column value (the values hold no NULL)
+        "not_in": "({c} IS NULL OR NOT has({v}, {c}))",
+        "has_any": "hasAny({c}, {v})",
+        "not_has_any": "NOT hasAny({c}, {v})",  # lists are Array(String), never NULL (empty when absent)
+    },
+    expressions={
+        "map_get": "arrayElementOrNull({m}, {k})",  # NULL for a missing key ({m}[{k}] would give '')
+        # DuckDB's TRY_CAST trims whitespace first; so does this (it differs only on digit separators: 1_000)
+        "to_number": "toFloat64OrNull(trimBoth({x}, ' \\t\\n\\r\\f\\v'))",
+        "between": "{c} BETWEEN {lo} AND {hi}",
+        "in_subquery": "{c} IN ({q})",
+        "not_in_subquery": "{c} NOT IN ({q})",
+        "bucket_day": _bucket("toStartOfDay"),
+        "bucket_week": _bucket("toMonday"),  # Monday 00:00, as DuckDB's ISO weeks
+        "bucket_month": _bucket("toStartOfMonth"),
+        "add_seconds": "addSeconds({c}, {s})",
+        "bool_to_number": "toInt64({x})",
+        "agg_count": "count()",
+        "agg_count_distinct": "uniqExact({x})",  # exact, never a sketch
+        "agg_count_distinct_if": "uniqExactIf({x}, {cond})",
+        "agg_sum": _SUM,
+        "agg_avg": _AVG,
+        "agg_min": "minOrNull({x})",
+        "agg_max": "maxOrNull({x})",
+        # exact, linear interpolation at q * (n - 1), as DuckDB's quantile_cont
+        "agg_quantile": "quantileExactInclusiveOrNull({q})({x})",
+        # {r}: the rank, the resource's primary count over {t}
+        "top_values": "SELECT {g} AS v FROM {t} GROUP BY {g} ORDER BY {r} DESC, {g} ASC NULLS LAST LIMIT {n}",
+        "unnest_strings": "SELECT arrayJoin({v}) AS v",
+        "unnest_bools": "SELECT arrayJoin({v}) AS v",
+        "in_top": "(tuple({x}) GLOBAL IN (SELECT tuple(v) FROM {t}))",
+        "first_in_partition": "(row_number() OVER (PARTITION BY {p}) = 1)",
+        "row_number": "row_number() OVER (PARTITION BY {p} ORDER BY {o})",
+    },
+)

@@ -1,0 +1,93 @@
+"""Base relations: the rows each resource's queries read. A resource is a catalogue and one of these.
+
+Each builder returns SQL for the FROM clause. Every table it scans is confined to the tenant and the query
+window by the builder itself (and the caller's WHERE adds both again on the relation), so no query over any
+resource can read another app's rows:
+
+- `sessions`: the sessions table, one row per session;
+- `events`: one row per event, joined with its session's columns (which keep their names); the event's own
+  columns are `ev_session`, `ev_seq`, `ev_name`, `ev_screen`, `ev_time`, `ev_at`, `ev_props`, `ev_pmap`;
+- `users`: one row per session of the window, joined with its user's totals over the window (the
+  `metrics.USER_MEASURES` columns, and `user_last_seen_at`) and the upload time of the user's first ever
+  session (`user_first_seen_at`); a user matches when one of its rows matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .metrics import USER_MEASURES
+from .spec import Window
+
+if TYPE_CHECKING:
+    from .render import SqlBuilder
+
+# the events table's columns under their relation names (the session's columns keep theirs); every name
+# differs from the sessions table's, so the join's columns need no qualifier on any engine
+EVENT_COLUMNS = {
+    "session_id": "ev_session",
+    "seq": "ev_seq",
+    "name": "ev_name",
+    "screen": "ev_screen",
+    "time_sec": "ev_time",
+    "event_at": "ev_at",
+    "props": "ev_props",
+    "pmap": "ev_pmap",
+}
+
+
+def _expr(b: SqlBuilder, name: str, **kw: str) -> str:
+    return b.dialect.expressions[name].format(**kw)
+
+
+def window_condition(b: SqlBuilder, column: str, window: Window) -> str:
+    """`column` lies in the window: between its bounds and outside its excluded days."""
+    parts = [_expr(b, "between", c=column, lo=b.bind(window.lo, "DateTime"), hi=b.bind(window.hi, "DateTime"))]
+    for lo, hi in window.excluded:
+        between = _expr(b, "between", c=column, lo=b.bind(lo, "DateTime"), hi=b.bind(hi, "DateTime"))
+        parts.append(f"NOT ({between})")
+    return " AND ".join(parts)
+
+
+def _scan(table: str, tenant: str, window: str) -> str:
+    return f"(SELECT * FROM {table} WHERE app_id = {tenant} AND {window})"
+
+
+def _sessions(b: SqlBuilder, app_id: str, window: Window) -> str:
+    # the caller's WHERE confines the table to the tenant and the window
+    return "sessions"
+
+
+def _events(b: SqlBuilder, app_id: str, window: Window) -> str:
+    tenant = b.bind(app_id, "String")
+    in_window = window_condition(b, "uploaded_at", window)  # an event's uploaded_at is its session's
+    own = ", ".join(f"{c} AS {alias}" for c, alias in EVENT_COLUMNS.items())
+    events = f"(SELECT {own} FROM events WHERE app_id = {tenant} AND {in_window})"
+    return (
+        f"(SELECT * FROM {events} AS e "
+        f"INNER JOIN {_scan('sessions', tenant, in_window)} AS s ON e.ev_session = s.session_id) AS base"
+    )
+
+
+def _users(b: SqlBuilder, app_id: str, window: Window) -> str:
+    tenant = b.bind(app_id, "String")
+    in_window = window_condition(b, "uploaded_at", window)
+    totals = [
+        f"{_expr(b, 'agg_count') if m.column is None else _expr(b, 'agg_sum', x=m.column)} AS {name}"
+        for name, m in USER_MEASURES.items()
+    ]
+    totals.append(f"{_expr(b, 'agg_max', x='uploaded_at')} AS user_last_seen_at")
+    first_seen = _expr(b, "agg_min", x="uploaded_at")
+    # the joined relations' column names are all distinct (t_uid, f_uid, user_*), so `*` is unambiguous
+    return (
+        f"(SELECT * FROM {_scan('sessions', tenant, in_window)} AS s "
+        f"INNER JOIN (SELECT uxcamuserid AS t_uid, {', '.join(totals)} FROM sessions "
+        f"WHERE app_id = {tenant} AND {in_window} GROUP BY uxcamuserid) AS t ON s.uxcamuserid = t.t_uid "
+        f"LEFT JOIN (SELECT uxcamuserid AS f_uid, {first_seen} AS user_first_seen_at FROM sessions "
+        f"WHERE app_id = {tenant} AND session_number = 1 GROUP BY uxcamuserid) AS f ON s.uxcamuserid = f.f_uid"
+        f") AS base"
+    )
+
+
+RELATIONS: dict[str, Callable[[SqlBuilder, str, Window], str]] = {"sessions": _sessions, "events": _events, "users": _users}

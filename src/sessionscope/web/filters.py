@@ -1,0 +1,243 @@
+"""The dashboard's filters: dashboard-link query strings and the filter form, both to API filters and back.
+
+Pure: no web framework, no store. A page URL carries its filters in the `dashboard_link` format
+(`device_model={"o":"in","v":[...], "tb":"session"}`), so a link from `/v2/session/analytics`, a page
+the dashboard renders and a URL someone bookmarked are the same thing. The filter form submits one
+row per filter (`f_attr`, `f_op`, `f_prop`, `f_val`, `f_val2`, `f_extra`); the page then redirects to the
+canonical link form of those filters.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..catalog import OPERATORS, Resource
+from ..catalog.types import BUCKET, COUNT, EVENT
+from ..dashboard_link import parse_dashboard_link
+
+FORM_FIELDS = ("f_attr", "f_op", "f_prop", "f_val", "f_val2", "f_extra")
+
+# How the form names each operator.
+OPERATOR_LABELS = {
+    "equal": "is",
+    "not_equal": "is not",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "in": "is any of",
+    "not_in": "is none of",
+    "greater": ">",
+    "less": "<",
+    "greater_or_equal": "≥",
+    "less_or_equal": "≤",
+    "has_any": "has any of",
+    "not_has_any": "has none of",
+    "on": "on",
+    "not_on": "not on",
+    "after": "after",
+    "before": "before",
+    "between_dates": "between",
+}
+# What the value box asks for, per operator value shape.
+VALUE_HINTS = {
+    "number": "a number",
+    "scalar": "value",
+    "string": "text",
+    "string_list": 'values, comma-separated ("quote, if needed")',
+    "date": "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+    "date_range": "from: YYYY-MM-DD[THH:MM:SSZ]",
+}
+
+
+@dataclass(frozen=True)
+class FilterRow:
+    """One filter as the form shows it: every field as text."""
+
+    attribute: str = ""
+    operator: str = ""
+    property_name: str = ""
+    value: str = ""
+    value2: str = ""  # the upper bound of between_dates
+    extra: str = ""  # event_name's property condition, as JSON text (carried, not edited)
+
+
+def from_query(query: str) -> list[dict[str, Any]]:
+    """A page's raw query string (a dashboard link's) -> API filters."""
+    return parse_dashboard_link(query)
+
+
+def to_query(filters: Iterable[Mapping[str, Any]]) -> str:
+    """API filters -> a query string in the dashboard-link format that `from_query` reads back exactly.
+
+    The JSON is percent-encoded whole, so any value (`&`, `%`, `#`, quotes) survives the round trip."""
+    parts = []
+    for f in filters:
+        cond: dict[str, Any] = {"o": f["operator"], "v": f.get("value")}
+        if f.get("property_name") is not None:
+            cond["property_name"] = f["property_name"]
+        if isinstance(f.get("property"), dict):
+            cond["p"] = f["property"]
+        cond["tb"] = "event" if f["attribute"] in ("event_name", "event_custom_property") else "session"
+        text = json.dumps(cond, separators=(",", ":"), ensure_ascii=False)
+        parts.append(f"{quote(str(f['attribute']), safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+def is_form_submission(params: Mapping[str, Any]) -> bool:
+    """The filter form was submitted (it carries `form=1`), rather than a page link followed."""
+    return params.get("form") == "1"
+
+
+def _column(form: Mapping[str, Sequence[str]], name: str, n: int) -> list[str]:
+    values = list(form.get(name, ()))
+    return values + [""] * (n - len(values))
+
+
+def rows_from_form(form: Mapping[str, Sequence[str]]) -> list[FilterRow]:
+    """The submitted form (name -> values in document order) -> its rows; rows without an attribute dropped."""
+    n = len(form.get("f_attr", ()))
+    columns = [_column(form, name, n) for name in FORM_FIELDS]
+    rows = [FilterRow(*(c[i].strip() for c in columns)) for i in range(n)]
+    return [r for r in rows if r.attribute]
+
+
+def split_list(text: str) -> list[str]:
+    """Comma-separated values, CSV-style: a value holding a comma or a quote is written in double quotes
+    (device models like "iPhone12,3" do)."""
+    try:
+        parts = next(csv.reader([text], skipinitialspace=True), [])
+    except csv.Error:
+        parts = text.split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def join_list(values: Iterable[Any]) -> str:
+    """The inverse of split_list."""
+    out = []
+    for v in values:
+        t = _text(v)
+        out.append('"' + t.replace('"', '""') + '"' if ("," in t or '"' in t or t != t.strip()) else t)
+    return ", ".join(out)
+
+
+def row_to_filter(row: FilterRow) -> dict[str, Any]:
+    """One form row -> an API filter (the validator then judges it, as for any API request)."""
+    op = OPERATORS.get(row.operator)
+    shape = op.value if op is not None else "scalar"
+    value: Any = row.value
+    if shape == "string_list":
+        value = split_list(row.value)
+    elif shape == "date_range":
+        value = {"lower": row.value, "upper": row.value2}
+    f: dict[str, Any] = {"attribute": row.attribute, "operator": row.operator, "value": value}
+    if row.property_name:
+        f["property_name"] = row.property_name
+    if row.extra:
+        try:
+            extra = json.loads(row.extra)
+        except ValueError:
+            extra = None
+        if isinstance(extra, dict):
+            f["property"] = extra
+    return f
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+def filter_to_row(f: Mapping[str, Any]) -> FilterRow:
+    """An API filter -> the form row that shows it (and submits it back unchanged)."""
+    value = f.get("value")
+    text, text2 = "", ""
+    if isinstance(value, dict):
+        text, text2 = _text(value.get("lower")), _text(value.get("upper"))
+    elif isinstance(value, list):
+        text = join_list(value)
+    else:
+        text = _text(value)
+    prop = f.get("property")
+    return FilterRow(
+        attribute=str(f.get("attribute", "")),
+        operator=str(f.get("operator", "")),
+        property_name=_text(f.get("property_name")),
+        value=text,
+        value2=text2,
+        extra=json.dumps(prop, separators=(",", ":")) if isinstance(prop, dict) else "",
+    )
+
+
+# Shorter names than the catalogue's descriptions, where those are long.
+LABELS = {
+    "date_range": "Upload time",
+    "device_city": "City",
+    "device_country": "Country",
+    "event_name": "Event",
+    "event_custom_property": "Event property",
+    "user_custom_property": "User property",
+    "session_screen_list": "Screens visited",
+    "device_platform": "Platform",
+    "session_uploadedon_day": "Upload day",
+    "session_uploaded_week": "Upload week",
+    "session_uploaded_month": "Upload month",
+    "uxcamuserid": "User id",
+    "user_name": "User alias",
+}
+
+
+def attribute_label(resource: Resource, name: str) -> str:
+    """The name the dashboard shows for an attribute."""
+    attr = resource.attribute(name)
+    return LABELS.get(name, attr.description if attr is not None else name)
+
+
+@dataclass(frozen=True)
+class AttributeChoice:
+    """An attribute as the filter form offers it."""
+
+    name: str
+    label: str
+    type: str
+    operators: tuple[str, ...]
+    needs_property: bool
+
+
+def attribute_choices(resource: Resource) -> list[AttributeChoice]:
+    """Every filterable attribute of the catalogue: the upload time first, then by label."""
+    choices = [
+        AttributeChoice(
+            a.name, attribute_label(resource, a.name), a.type, tuple(a.operators), a.needs_property_name
+        )
+        for a in resource.attributes.values()
+        if a.type not in (COUNT, BUCKET) and a.operators
+    ]
+    return sorted(choices, key=lambda c: (c.name != "date_range", c.type == EVENT, c.label.lower()))
+
+
+def catalog_json(resource: Resource) -> str:
+    """The form's data for the page script: attribute -> operators, operator -> value shape."""
+    return json.dumps(
+        {
+            "attributes": {
+                c.name: {"operators": list(c.operators), "property": c.needs_property, "type": c.type}
+                for c in attribute_choices(resource)
+            },
+            "operators": {
+                name: {
+                    "value": op.value,
+                    "label": OPERATOR_LABELS.get(name, name),
+                    "hint": VALUE_HINTS.get(op.value, ""),
+                }
+                for name, op in OPERATORS.items()
+            },
+        },
+        separators=(",", ":"),
+    ).replace("<", "\\u003c")  # safe inside a <script> element

@@ -1,0 +1,444 @@
+"""The dashboard pages: the session list (where `dashboard_link` lands), one session (where `url` lands)
+and analytics. Thin: read the URL, call the services, hand the results to a template."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from .. import analytics, service
+from ..api.deps import SecretDep, SettingsDep, StoreDep
+from ..catalog import EVENTS, OPERATORS, SESSIONS, Resource
+from ..catalog.types import JSON
+from ..detail import ALL_TIME, session_detail
+from ..errors import ApiError
+from . import charts, filters
+from . import format as fmt
+from .auth import Viewer, login_redirect, viewer
+from .render import not_found, page
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+MAX_GROUPS = 500  # analytics rows per request (the API's largest page)
+MAX_PAGES = 10  # at most this many pages of rows per chart
+GROUP_SIZES = (5, 10, 20, 50)
+SERIES_IN_CHART = 6  # lines drawn when a time series is split by a second grouping
+_PATH_INDEX = re.compile(r"^\[(\d+)\]")
+
+
+def _public_path(settings: Any, link: str) -> str:
+    """A link on public_url as a same-origin path, so the pages work whatever host the browser used."""
+    base = settings.public_url.rstrip("/")
+    return link[len(base) :] if link.startswith(base + "/") else link
+
+
+def _form_values(request: Request) -> dict[str, list[str]]:
+    return {name: request.query_params.getlist(name) for name in filters.FORM_FIELDS}
+
+
+def _filter_form(
+    active: list[dict[str, Any]], error: ApiError | None, resource: Resource = SESSIONS
+) -> dict[str, Any]:
+    """What the filter editor needs: the rows, the catalogue, and which row an error points at."""
+    bad_row = None
+    if error is not None and error.param == "filters" and error.path:
+        m = _PATH_INDEX.match(error.path)
+        bad_row = int(m.group(1)) if m else None
+    choices = filters.attribute_choices(resource)
+    return {
+        "rows": [filters.filter_to_row(f) for f in active],
+        "empty_row": filters.FilterRow(),
+        "choices": choices,
+        "choice_by_name": {c.name: c for c in choices},
+        "op_labels": filters.OPERATOR_LABELS,
+        "op_shapes": {name: op.value for name, op in OPERATORS.items()},
+        "value_hints": filters.VALUE_HINTS,
+        "catalog_json": filters.catalog_json(resource),
+        "bad_row": bad_row,
+        "has_window": any(f.get("attribute") == "date_range" for f in active),
+    }
+
+
+def _guard(request: Request, appid: str) -> Viewer | Response:
+    who = viewer(request, appid)
+    return who if who is not None else login_redirect(request)
+
+
+def _form_redirect(request: Request, list_path: str) -> Response | None:
+    """A submitted filter form -> its filters' canonical link form on page 1 (None for a plain page view)."""
+    if not filters.is_form_submission(request.query_params):
+        return None
+    rows = filters.rows_from_form(_form_values(request))
+    query = filters.to_query(filters.row_to_filter(r) for r in rows)
+    return RedirectResponse(f"{list_path}/1" + (f"?{query}" if query else ""), status_code=303)
+
+
+def _pagination(list_path: str, number: int, count: int, query: str) -> dict[str, Any]:
+    """Page links of a list (the query string, hence the filters, kept as it came)."""
+    pages = max(1, math.ceil(count / PAGE_SIZE))
+    suffix = f"?{query}" if query else ""
+
+    def href(n: int) -> str:
+        return f"{list_path}/{n}{suffix}"
+
+    return {
+        "page": number,
+        "pages": pages,
+        "first_row": (number - 1) * PAGE_SIZE + 1,
+        "prev_href": href(number - 1) if number > 1 else None,
+        "next_href": href(number + 1) if number < pages else None,
+        "first_href": href(1),
+        "form_action": f"{list_path}/1",
+        "clear_href": f"{list_path}/1",
+    }
+
+
+# -- the session list -------------------------------------------------------------------------------------
+
+
+@router.get("/app/{appid}/sessions/list/{page_no}")
+def session_list(
+    request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep, secret: SecretDep
+) -> Response:
+    who = _guard(request, appid)
+    if isinstance(who, Response):
+        return who
+    if not page_no.isdigit() or int(page_no) < 1:
+        return not_found(request, appid, "page", who.app_name)
+    number = int(page_no)
+    list_path = f"/app/{appid}/sessions/list"
+    if (redirect := _form_redirect(request, list_path)) is not None:
+        return redirect
+    query = request.url.query
+    active = filters.from_query(query)
+    now = service.request_now()
+    error: ApiError | None = None
+    totals: dict[str, Any] = {}
+    sessions: list[dict[str, Any]] = []
+    try:
+        # The count is the analytics service's session_count over the same filters: the number the
+        # analytics row that linked here shows.
+        totals = analytics.session_analytics(store, settings, appid, {"filters": active}, now)["data"][0]
+        listed = service.list_sessions(
+            store,
+            settings,
+            secret,
+            appid,
+            {"filters": active, "page": number, "page_size": PAGE_SIZE, "with_video": "true"},
+            now,
+        )
+        sessions = listed["data"]
+    except ApiError as exc:
+        error = exc
+    count = int(totals.get("session_count") or 0)
+    suffix = f"?{query}" if query else ""
+    context = {
+        "appid": appid,
+        "app_name": who.app_name,
+        "nav": "sessions",
+        "error": error.message if error else None,
+        "totals": totals,
+        "count": count,
+        "sessions": sessions,
+        **_pagination(list_path, number, count, query),
+        "detail_href": lambda sid: f"/app/{appid}/sessions/list/{number}/{sid}{suffix}",
+        "analytics_href": f"/app/{appid}/analytics{suffix}",
+        **_filter_form(active, error),
+    }
+    return page(request, "sessions.html", context, status_code=400 if error else 200)
+
+
+# -- one session ------------------------------------------------------------------------------------------
+
+
+@router.get("/app/{appid}/sessions/list/{page_no}/{session_id}")
+def session_page(
+    request: Request,
+    appid: str,
+    page_no: str,
+    session_id: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    secret: SecretDep,
+) -> Response:
+    who = _guard(request, appid)
+    if isinstance(who, Response):
+        return who
+    found = session_detail(store, settings, secret, appid, session_id, service.request_now())
+    if found is None:
+        return not_found(request, appid, "session", who.app_name)
+    query = request.url.query
+    back = f"/app/{appid}/sessions/list/{page_no if page_no.isdigit() else 1}" + (
+        f"?{query}" if query else ""
+    )
+    doc = found.doc
+    context = {
+        "appid": appid,
+        "app_name": who.app_name,
+        "nav": "sessions",
+        "s": doc,
+        "screens": found.screens,
+        "events": found.events,
+        "video_src": _public_path(settings, found.video_url) if found.video_url else None,
+        "back_href": back,
+        "custom": {
+            k: v for k, v in doc["user"].items() if k not in ("alias", "uxcamuserid", "kUXCam_UserIdentity")
+        },
+        "duration": doc["property"].get("durationSec"),
+    }
+    return page(request, "session.html", context)
+
+
+# -- events (where event analytics links land) and users ------------------------------------------------
+
+
+@router.get("/app/{appid}/events/list/{page_no}")
+def event_list(
+    request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep
+) -> Response:
+    who = _guard(request, appid)
+    if isinstance(who, Response):
+        return who
+    if not page_no.isdigit() or int(page_no) < 1:
+        return not_found(request, appid, "page", who.app_name)
+    number = int(page_no)
+    list_path = f"/app/{appid}/events/list"
+    if (redirect := _form_redirect(request, list_path)) is not None:
+        return redirect
+    query = request.url.query
+    active = filters.from_query(query)
+    now = service.request_now()
+    error: ApiError | None = None
+    totals: dict[str, Any] = {}
+    events: list[dict[str, Any]] = []
+    try:
+        totals = analytics.resource_analytics(store, settings, appid, "event", {"filters": active}, now)[
+            "data"
+        ][0]
+        params = {"filters": active, "page": number, "page_size": PAGE_SIZE}
+        events = service.list_events(store, settings, appid, params, now)["data"]
+    except ApiError as exc:
+        error = exc
+    count = int(totals.get("event_count") or 0)
+    context = {
+        "appid": appid,
+        "app_name": who.app_name,
+        "nav": "events",
+        "error": error.message if error else None,
+        "totals": totals,
+        "count": count,
+        "events": events,
+        **_pagination(list_path, number, count, query),
+        "session_href": lambda url: _public_path(settings, url),
+        **_filter_form(active, error, EVENTS),
+    }
+    return page(request, "events.html", context, status_code=400 if error else 200)
+
+
+@router.get("/app/{appid}/users/list/{page_no}/{uxcamuserid}")
+def user_page(request: Request, appid: str, page_no: str, uxcamuserid: str) -> Response:
+    """A user's `url` (GET /v2/user): that user's sessions, all of them."""
+    who = _guard(request, appid)
+    if isinstance(who, Response):
+        return who
+    query = filters.to_query(
+        [ALL_TIME, {"attribute": "uxcamuserid", "operator": "equal", "value": uxcamuserid}]
+    )
+    return RedirectResponse(f"/app/{appid}/sessions/list/1?{query}", status_code=303)
+
+
+# -- analytics --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grouping:
+    attribute: str
+    property_name: str | None
+    max_groups: int
+
+    @property
+    def request(self) -> dict[str, Any]:
+        g: dict[str, Any] = {"attribute": self.attribute, "max_group_number": self.max_groups}
+        if self.property_name:
+            g["property_name"] = self.property_name
+        return g
+
+    @property
+    def key(self) -> str:
+        return f"{self.attribute}_{self.property_name}" if self.property_name else self.attribute
+
+    @property
+    def bucket(self) -> str | None:
+        attr = SESSIONS.attribute(self.attribute)
+        return attr.bucket if attr is not None else None
+
+    @property
+    def title(self) -> str:
+        name = filters.attribute_label(SESSIONS, self.attribute)
+        return f"{name}: {self.property_name}" if self.property_name else name
+
+
+def _group_choices() -> list[tuple[str, str, bool]]:
+    """(attribute, label, needs property_name) for every groupable attribute."""
+    out = [
+        (a.name, filters.attribute_label(SESSIONS, a.name), a.type == JSON)
+        for a in SESSIONS.attributes.values()
+        if a.groupable
+    ]
+    return sorted(out, key=lambda c: (SESSIONS.attributes[c[0]].bucket is None, c[1].lower()))
+
+
+def _label(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    if value is None:
+        return "(none)"
+    if value == analytics.OTHERS:
+        return "Others"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _all_rows(
+    store: Any, settings: Any, appid: str, params: dict[str, Any], now: Any
+) -> list[dict[str, Any]]:
+    """Every row of a grouped analytics request (up to MAX_PAGES pages)."""
+    rows: list[dict[str, Any]] = []
+    for number in range(1, MAX_PAGES + 1):
+        body = analytics.session_analytics(store, settings, appid, {**params, "page": number}, now)
+        rows.extend(body["data"])
+        if not body.get("pagination", {}).get("next"):
+            break
+    return rows
+
+
+def _groupings(params: Any, max_groups: int) -> list[Grouping]:
+    out = []
+    for i in ("1", "2"):
+        attribute = (params.get(f"g{i}") or "").strip()
+        if attribute:
+            out.append(Grouping(attribute, (params.get(f"g{i}p") or "").strip() or None, max_groups))
+    return out
+
+
+@router.get("/app/{appid}/analytics")
+def analytics_page(request: Request, appid: str, store: StoreDep, settings: SettingsDep) -> Response:
+    who = _guard(request, appid)
+    if isinstance(who, Response):
+        return who
+    params = request.query_params
+    extras = {k: params.get(k, "") for k in ("g1", "g1p", "g2", "g2p", "n", "cmp", "metric")}
+    if filters.is_form_submission(params):  # the filters in link form, then the breakdown's own fields
+        rows = filters.rows_from_form(_form_values(request))
+        parts = [
+            filters.to_query(filters.row_to_filter(r) for r in rows),
+            urlencode({k: v for k, v in extras.items() if v}),
+        ]
+        query = "&".join(p for p in parts if p)
+        return RedirectResponse(f"/app/{appid}/analytics" + (f"?{query}" if query else ""), status_code=303)
+
+    query = request.url.query
+    active = filters.from_query(query)
+    n = int(extras["n"]) if extras["n"].isdigit() and 1 <= int(extras["n"]) <= 1000 else 10
+    comparison = extras["cmp"] in ("1", "true")
+    groupings = _groupings(params, n)
+    now = service.request_now()
+    base: dict[str, Any] = {"filters": active, "comparison": comparison, "page_size": MAX_GROUPS}
+    link = lambda row: _public_path(settings, row["dashboard_link"])  # noqa: E731
+
+    error: ApiError | None = None
+    totals: dict[str, Any] = {}
+    sections: list[dict[str, Any]] = []
+    combined: dict[str, Any] | None = None
+    try:
+        totals = analytics.session_analytics(
+            store, settings, appid, {"filters": active, "comparison": comparison}, now
+        )["data"][0]
+        metrics = [k for k in totals if k != "dashboard_link" and not k.endswith("_pct_change")]
+        metric = extras["metric"] if extras["metric"] in metrics else "session_count"
+        for g in groupings:
+            rows = _all_rows(store, settings, appid, {**base, "group_by": [g.request]}, now)
+            section: dict[str, Any] = {"grouping": g, "rows": rows}
+            if g.bucket:
+                points = [(r.get(metric), link(r)) for r in rows]
+                section["line"] = charts.line_chart(
+                    [_label(r, g.key) for r in rows],
+                    [(fmt.metric_label(metric), points)],
+                    lambda v: fmt.metric(metric, v),
+                )
+            else:
+                section["bars"] = charts.bar_chart(
+                    rows, lambda r, k=g.key: _label(r, k), metric, fmt.metric, link
+                )
+            sections.append(section)
+        if len(groupings) == 2:
+            combined = _combined(store, settings, appid, base, groupings, metric, link, now)
+    except ApiError as exc:
+        error = exc
+        metrics, metric = [], "session_count"
+
+    context = {
+        "appid": appid,
+        "app_name": who.app_name,
+        "nav": "analytics",
+        "error": error.message if error else None,
+        "totals": totals,
+        "metrics": metrics,
+        "metric": metric,
+        "comparison": comparison,
+        "groupings": groupings,
+        "sections": sections,
+        "combined": combined,
+        "group_choices": _group_choices(),
+        "group_sizes": GROUP_SIZES if n in GROUP_SIZES else (*GROUP_SIZES, n),
+        "n": n,
+        "extras": extras,
+        "label": _label,
+        "sessions_href": lambda row: link(row),
+        "totals_href": link(totals) if totals else None,
+        "form_action": f"/app/{appid}/analytics",
+        "clear_href": f"/app/{appid}/analytics",
+        "list_href": f"/app/{appid}/sessions/list/1" + (f"?{filters.to_query(active)}" if active else ""),
+        **_filter_form(active, error),
+    }
+    return page(request, "analytics.html", context, status_code=400 if error else 200)
+
+
+def _combined(
+    store: Any,
+    settings: Any,
+    appid: str,
+    base: dict[str, Any],
+    groupings: list[Grouping],
+    metric: str,
+    link: Any,
+    now: Any,
+) -> dict[str, Any]:
+    """Both groupings at once: a table, plus one line per value when exactly one of them is a time bucket."""
+    rows = _all_rows(store, settings, appid, {**base, "group_by": [g.request for g in groupings]}, now)
+    out: dict[str, Any] = {"rows": rows, "groupings": groupings}
+    time_level = [g for g in groupings if g.bucket]
+    other_level = [g for g in groupings if not g.bucket]
+    if len(time_level) == 1 and len(other_level) == 1:
+        t, o = time_level[0], other_level[0]
+        buckets: list[str] = []
+        by_value: dict[str, dict[str, tuple[Any, str]]] = {}
+        totals: dict[str, float] = {}
+        for r in rows:
+            b, v = _label(r, t.key), _label(r, o.key)
+            if b not in buckets:
+                buckets.append(b)
+            by_value.setdefault(v, {})[b] = (r.get(metric), link(r))
+            totals[v] = totals.get(v, 0) + (r.get("session_count") or 0)
+        top = sorted(by_value, key=lambda v: (-totals[v], v))[:SERIES_IN_CHART]
+        series = [(v, [by_value[v].get(b, (None, "")) for b in buckets]) for v in top]
+        out["line"] = charts.line_chart(buckets, series, lambda x: fmt.metric(metric, x))
+        out["series_note"] = len(by_value) > SERIES_IN_CHART
+    return out

@@ -1,0 +1,99 @@
+// sessionscope dashboard: small progressive enhancements. Every page works without this script.
+(function () {
+  "use strict";
+
+  function catalog() {
+    var node = document.getElementById("catalog");
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function setupRow(row, cat) {
+    var attr = row.querySelector('[data-role="attr"]');
+    var op = row.querySelector('[data-role="op"]');
+    var prop = row.querySelector('[data-role="prop"]');
+    var val = row.querySelector('[data-role="val"]');
+    var val2 = row.querySelector('[data-role="val2"]');
+
+    function syncValue() {
+      var info = cat.operators[op.value] || {};
+      val.placeholder = info.value === "date_range" ? "from: YYYY-MM-DD[THH:MM:SSZ]" : (info.hint || "value");
+      val2.hidden = info.value !== "date_range";
+      var a = cat.attributes[attr.value];
+      if (a && a.type === "Bool String" && info.value === "scalar") val.placeholder = "true or false";
+    }
+
+    function syncOperators() {
+      var a = cat.attributes[attr.value];
+      if (!a) return;
+      var current = op.value;
+      op.textContent = "";
+      a.operators.forEach(function (name) {
+        var o = document.createElement("option");
+        o.value = name;
+        o.textContent = (cat.operators[name] || {}).label || name;
+        if (name === current) o.selected = true;
+        op.appendChild(o);
+      });
+      prop.hidden = !a.property;
+      if (!a.property) prop.value = "";
+      syncValue();
+    }
+
+    attr.addEventListener("change", syncOperators);
+    op.addEventListener("change", syncValue);
+    row.querySelector('[data-action="remove-filter"]').addEventListener("click", function () {
+      row.remove();
+    });
+    if (!op.options.length) syncOperators();
+  }
+
+  function setupFilters() {
+    var form = document.querySelector("[data-filters]");
+    var cat = catalog();
+    if (!form || !cat) return;
+    var list = form.querySelector("#filter-rows");
+    var template = form.querySelector("#filter-row-template");
+    var counter = 0;
+    list.querySelectorAll("[data-row]").forEach(function (row) { setupRow(row, cat); });
+    form.querySelector('[data-action="add-filter"]').addEventListener("click", function () {
+      var fragment = template.content.cloneNode(true);
+      var id = "n" + (counter++);
+      fragment.querySelectorAll("[id]").forEach(function (el) { el.id = el.id.replace(/new$/, id); });
+      fragment.querySelectorAll("label[for]").forEach(function (el) { el.htmlFor = el.htmlFor.replace(/new$/, id); });
+      var row = fragment.querySelector("[data-row]");
+      list.appendChild(fragment);
+      setupRow(row, cat);
+      var note = form.querySelector("[data-no-filters]");
+      if (note) note.hidden = true;
+      row.querySelector('[data-role="attr"]').focus();
+    });
+    form.querySelectorAll('[data-role="group"]').forEach(function (select) {
+      var input = document.getElementById(select.id + "p");
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        input.hidden = !(option && option.dataset.property);
+        if (input.hidden) input.value = "";
+      });
+    });
+  }
+
+  function setupSeek() {
+    var video = document.getElementById("replay");
+    if (!video) return;
+    document.querySelectorAll("[data-seek]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var t = parseFloat(button.dataset.seek);
+        if (isFinite(video.duration)) t = Math.min(t, video.duration);
+        video.currentTime = t;
+        var played = video.play();
+        if (played && played.catch) played.catch(function () {});
+        video.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupFilters();
+    setupSeek();
+  });
+})();

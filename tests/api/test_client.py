@@ -1,0 +1,183 @@
+"""`sessionscope.Client` against a real server (no mocks): paging, typed errors, 429 retries, DataFrames."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sessionscope import Client
+from sessionscope.client import BadRequest, NotFound, RateLimited, Rows, Unauthorized
+from sessionscope.demo import generate_sessions
+from support.server import Server, ingest
+
+from .compare import same
+
+ANDROID = [{"attribute": "device_platform", "operator": "equal", "value": "android"}]
+
+
+def pages(loaded, path: str, filters: list | None, page_size: int) -> list[list[dict]]:
+    """What the list endpoint answers, page by page."""
+    out, page = [], 1
+    while True:
+        params = {"page": page, "page_size": page_size}
+        if filters is not None:
+            params["filters"] = json.dumps(filters)
+        body = loaded.client.get(path, params=params, headers=loaded.a.read_headers).json()
+        out.append(body["data"])
+        if body["pagination"]["next"] is None:
+            return out
+        page += 1
+
+
+@pytest.fixture
+def client(loaded):
+    with Client(loaded.server.base_url, loaded.a.appid, loaded.a.apikey) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    "method,path,filters",
+    [
+        ("sessions", "/v2/session", ANDROID),
+        ("sessions", "/v2/session", None),
+        ("users", "/v2/user", [{"attribute": "user_session_count", "operator": "greater", "value": 4}]),
+        ("events", "/v2/event", [{"attribute": "event_name", "operator": "equal", "value": "Add to cart"}]),
+    ],
+)
+def test_paging_is_the_list_endpoints_pages(loaded, client: Client, method: str, path: str, filters) -> None:
+    rows: Rows = getattr(client, method)(filters=filters, page_size=333)
+    want = pages(loaded, path, filters, 333)
+    assert same(list(rows.pages()), want)
+    assert same(rows.to_list(), [r for p in want for r in p])
+    assert len(want) > 1 or method != "sessions"
+
+
+def test_max_rows_stops_early(client: Client, loaded) -> None:
+    rows = client.sessions(page_size=10, max_rows=25).to_list()
+    assert [r["sessionId"] for r in rows] == [r["sessionId"] for p in pages(loaded, "/v2/session", None, 10)[:3] for r in p][:25]
+
+
+def test_analytics_rows(loaded, client: Client) -> None:
+    group_by = [{"attribute": "device_model", "max_group_number": 30}]
+    rows = client.analytics("session", group_by=group_by, page_size=7).to_list()
+    body = loaded.client.get(
+        "/v2/session/analytics",
+        params={"group_by": json.dumps(group_by), "page_size": 500},
+        headers=loaded.a.read_headers,
+    ).json()
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "dashboard_link"} for r in rs]  # noqa: E731
+    assert same(strip(rows), strip(body["data"])) and len(rows) == 31
+    compared = client.analytics("user", comparison=True).to_list()
+    assert len(compared) == 1 and "user_count_pct_change" in compared[0]
+    events = client.analytics("event", aggregation=[{"attribute": "event_count", "operator": ""}]).to_list()
+    assert events[0]["event_count"] == sum(len(d.get("events") or []) for d in loaded.docs_a)
+    with pytest.raises(ValueError):
+        client.analytics("video")
+
+
+def test_long_filters_go_as_a_post_body(loaded, client: Client) -> None:
+    many = [{"attribute": "device_model", "operator": "not_equal", "value": f"model-{i:04d}"} for i in range(90)]
+    rows = client.sessions(filters=[*many, *ANDROID]).to_list()
+    assert [r["sessionId"] for r in rows] == [r["sessionId"] for p in pages(loaded, "/v2/session", ANDROID, 500) for r in p]
+
+
+def test_errors_are_typed_with_the_bodys_fields(loaded, client: Client) -> None:
+    with pytest.raises(BadRequest) as bad:
+        client.sessions(filters=[ANDROID[0], {"attribute": "session_duration", "operator": "contains", "value": "1"}]).to_list()
+    assert bad.value.status == 400 and bad.value.code == "invalid_request"
+    assert bad.value.param == "filters" and bad.value.path == "[1].operator"
+    assert "contains" in bad.value.message
+    with pytest.raises(BadRequest) as bad:
+        client.analytics("user", group_by=[{"attribute": "nope"}]).to_list()
+    assert (bad.value.param, bad.value.path) == ("group_by", "[0].attribute")
+    with Client(loaded.server.base_url, loaded.a.appid, "wrong-key") as wrong:
+        with pytest.raises(Unauthorized) as unauthorized:
+            wrong.users().to_list()
+    assert unauthorized.value.status == 401 and "wrong-key" not in str(unauthorized.value)
+    with pytest.raises(NotFound):
+        client.request("/no-such-thing")
+
+
+def test_dataframes(client: Client, loaded) -> None:
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    sessions = client.sessions(filters=ANDROID)
+    n = len(sessions.to_list())
+    frame = sessions.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == n
+    assert {"sessionId", "property.durationSec", "device.model", "user.uxcamuserid"} <= set(frame.columns)
+    users = client.users().to_polars()
+    assert isinstance(users, pl.DataFrame)
+    assert users.height == len({d["user"]["uxcamuserid"] for d in loaded.docs_a})
+    assert "usage.totalSession" in users.columns
+    nested = client.analytics("event", group_by=[{"attribute": "event_name"}]).to_pandas(flat=False)
+    assert list(nested.columns)[:2] == ["event_name", "event_count"]
+
+
+def test_export_to_a_file(client: Client, tmp_path: Path, loaded) -> None:
+    path = client.export(tmp_path / "s.ndjson", "session", filters=ANDROID)
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == len(client.sessions(filters=ANDROID).to_list())
+    with pytest.raises(BadRequest):
+        client.export(tmp_path / "x", "session", format="xml")
+
+
+# -- 429: a server with rate limits on ------------------------------------------------------------------------
+
+
+@dataclass
+class LimitedServer(Server):
+    per_second: int = 2
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = super().env
+        env["SESSIONSCOPE_RATE_LIMIT_PER_SECOND"] = str(self.per_second)
+        return env
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory):
+    data_dir = tmp_path_factory.mktemp("limited")
+    server = LimitedServer(data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'store.duckdb'}")
+    creds = server.create_app("limited")
+    server.start()
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    ingest(server.client(), creds, list(generate_sessions(120, days=10, seed=5, now=now)), batch=120)
+    yield server, creds
+    server.stop()
+
+
+def test_429_is_retried_after_retry_after(limited) -> None:
+    server, creds = limited
+    time.sleep(1.1)  # a full bucket
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    with Client(server.base_url, creds.appid, creds.apikey, sleep=sleep) as client:
+        # 12 pages of 10 sessions at 2 requests a second: the client must wait its way through
+        rows = client.sessions(page_size=10).to_list()
+    assert len(rows) == 120
+    assert slept and all(s == 1.0 for s in slept), slept  # Retry-After: 1 with a per-second limit
+    assert len(slept) >= 4
+
+
+def test_429_raises_once_the_retries_are_spent(limited) -> None:
+    server, creds = limited
+    time.sleep(1.1)
+    with Client(server.base_url, creds.appid, creds.apikey, max_retries=0) as client:
+        client.users(page_size=500).to_list()
+        client.users(page_size=500).to_list()
+        with pytest.raises(RateLimited) as limited_error:
+            client.users(page_size=500).to_list()
+    err = limited_error.value
+    assert err.status == 429 and err.code == "rate_limited" and err.retry_after == 1.0
+    assert "2 requests per second" in err.message

@@ -1,0 +1,142 @@
+"""Schema migrations: a store created at schema version 1 (the first released) is migrated by the current code,
+keeps every row, answers through the API, takes writes, and ends with exactly the schema a new store gets.
+
+tests/fixtures/schema-v1/ holds the version-1 DDL as migration 1 created it (ddl.sql, frozen) and a small data
+set written by the code of that version (Parquet, one file per table): 1 app, 40 sessions, their events.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sessionscope.store.duckdb import MIGRATIONS, DuckDBStore
+from support.server import Creds, Server
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-v1"
+V1_CREDS = Creds("0123456789abcdef0000a1a1", "sk_fixture_v1_data_access_key_000000", "ik_fixture_v1_ingest_key_0000000000")
+TABLES = ("apps", "sessions", "events", "videos")
+ALL_TIME = {
+    "attribute": "date_range",
+    "operator": "between_dates",
+    "value": {"lower": "2000-01-01", "upper": "2099-12-31"},
+}
+
+
+def build_v1_store(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute((FIXTURE / "ddl.sql").read_text())
+        for table in TABLES:
+            con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet(?)", [str(FIXTURE / f"{table}.parquet")])
+    finally:
+        con.close()
+
+
+def schema_of(path: Path) -> dict[str, list[tuple[str, str]]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        out.setdefault(table, []).append((column, kind))
+    return out
+
+
+def test_fixture_is_version_1(tmp_path: Path) -> None:
+    db = tmp_path / "v1.duckdb"
+    build_v1_store(db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(1,)]
+        assert con.execute("SELECT count(*) FROM sessions").fetchall() == [(40,)]
+    finally:
+        con.close()
+
+
+def test_current_code_migrates_a_version_1_store(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    build_v1_store(db)
+    before = duckdb.connect(str(db), read_only=True)
+    try:
+        v1_sessions = {
+            r[0]: r[1:]
+            for r in before.execute("SELECT session_id, uxcamuserid, session_number FROM sessions").fetchall()
+        }
+        v1_events = before.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    finally:
+        before.close()
+
+    latest = max(v for v, _ in MIGRATIONS)
+    store = DuckDBStore(str(db))  # opening migrates
+    try:
+        assert store.schema_version() == latest
+        applied = [r[0] for r in store.query("SELECT version FROM schema_migrations ORDER BY version", [])]
+        assert applied == list(range(1, latest + 1))
+    finally:
+        store.close()
+
+    # the migrated store has exactly the schema a store created today has
+    fresh = tmp_path / "fresh.duckdb"
+    DuckDBStore(str(fresh)).close()
+    assert schema_of(db) == schema_of(fresh)
+
+    server = Server(data_dir=tmp_path, store_url=f"duckdb:///{db}")
+    server.start()
+    try:
+        with server.client() as client:
+            rows = client.get(
+                "/v2/session",
+                params={"filters": json.dumps([ALL_TIME]), "page_size": 500},
+                headers=V1_CREDS.read_headers,
+            ).json()["data"]
+            assert {r["sessionId"] for r in rows} == set(v1_sessions)
+            for r in rows:
+                assert (r["user"]["uxcamuserid"], r["sessionNumber"]) == v1_sessions[r["sessionId"]]
+            r = client.get(
+                "/v2/session/analytics", params={"filters": json.dumps([ALL_TIME])}, headers=V1_CREDS.read_headers
+            )
+            assert r.status_code == 200 and r.json()["data"][0]["session_count"] == 40
+            # writes work on the migrated store, with the same key
+            doc = {"sessionId": "after-migration", "user": {"kUXCam_UserIdentity": "m"}, "device": {"platform": "ios"}}
+            r = client.post("/v2/ingest/sessions", json=[doc], headers=V1_CREDS.ingest_headers)
+            assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    finally:
+        server.stop()
+    # opening again applies nothing twice
+    store = DuckDBStore(str(db))
+    try:
+        assert store.schema_version() == latest
+        assert store.query("SELECT count(*) FROM schema_migrations", []) == [(latest,)]
+        assert store.query("SELECT count(*) FROM sessions", []) == [(41,)]
+        assert store.query("SELECT count(*) FROM events", []) == [(v1_events,)]
+    finally:
+        store.close()
+
+
+def test_a_failed_migration_leaves_the_store_at_its_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A migration that fails half-way is rolled back whole; the store stays usable at the old version."""
+    db = tmp_path / "store.duckdb"
+    build_v1_store(db)
+    latest = max(v for v, _ in MIGRATIONS)
+    broken = [*MIGRATIONS, (latest + 1, ["ALTER TABLE sessions ADD COLUMN probe_column VARCHAR", "SELECT * FROM no_such_table"])]
+    monkeypatch.setattr("sessionscope.store.duckdb.MIGRATIONS", broken)
+    with pytest.raises(duckdb.Error):
+        DuckDBStore(str(db))
+    monkeypatch.setattr("sessionscope.store.duckdb.MIGRATIONS", MIGRATIONS)
+    store = DuckDBStore(str(db))
+    try:
+        assert store.schema_version() == latest
+        columns = [r[0] for r in store.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'sessions'", [])]
+        assert "probe_column" not in columns
+        assert store.query("SELECT count(*) FROM sessions", []) == [(40,)]
+    finally:
+        store.close()

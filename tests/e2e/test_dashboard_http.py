@@ -1,0 +1,277 @@
+"""The dashboard over plain HTTP: login and its cookie, what is reachable without it, tenancy, video links."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
+import pytest
+
+from sessionscope import signing
+from sessionscope.dashboard_link import parse_dashboard_link
+
+from .conftest import SECRET, Site
+
+COOKIE = "sessionscope_dashboard"
+
+
+def login(site: Site, creds=None, next_: str = "") -> httpx.Response:  # type: ignore[no-untyped-def]
+    creds = creds or site.a
+    return httpx.post(
+        f"{site.base}/login",
+        data={"appid": creds.appid, "apikey": creds.apikey, "next": next_},
+        follow_redirects=False,
+        timeout=30,
+    )
+
+
+def cookie_of(response: httpx.Response) -> str:
+    header = response.headers["set-cookie"]
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def get(site: Site, path: str, token: str | None = None) -> httpx.Response:
+    headers = {"Cookie": f"{COOKIE}={token}"} if token else {}
+    return httpx.get(f"{site.base}{path}", headers=headers, follow_redirects=False, timeout=30)
+
+
+def model_link(site: Site) -> tuple[str, dict]:
+    r = site.client.get(
+        "/v2/session/analytics",
+        params={"group_by": json.dumps([{"attribute": "device_model", "max_group_number": 3}])},
+        headers=site.a.read_headers,
+    )
+    row = r.json()["data"][0]
+    return site.path(row["dashboard_link"]), row
+
+
+def test_no_dashboard_page_without_login(site: Site) -> None:
+    link, _ = model_link(site)
+    pages = [
+        f"/app/{site.a.appid}/sessions/list/1",
+        f"/app/{site.a.appid}/sessions/list/3",
+        link,
+        f"/app/{site.a.appid}/sessions/list/1/{site.video_session}",
+        f"/app/{site.a.appid}/analytics",
+        f"/app/{site.a.appid}/analytics?g1=device_model",
+        f"/app/{site.b.appid}/sessions/list/1",
+        "/app/000000000000000000000000/sessions/list/1",
+    ]
+    for path in pages:
+        r = get(site, path)
+        assert r.status_code == 303, path
+        location = r.headers["location"]
+        assert location.startswith("/login?next="), location
+        # the requested page, query string included, is remembered exactly
+        assert unquote(location.split("=", 1)[1]) == httpx.URL(f"{site.base}{path}").raw_path.decode()
+        assert site.video_session not in r.text
+    # tampered, expired and wrong-purpose cookies are no login either
+    good = cookie_of(login(site))
+    body, mac = good.split(".")
+    expired = signing.sign(SECRET, "dashboard", json.loads(signing._unb64(body))["d"], int(time.time()) - 1)
+    wrong_purpose = signing.sign(
+        SECRET, "video", json.loads(signing._unb64(body))["d"], int(time.time()) + 600
+    )
+    for token in (body + "." + mac[:-2] + "xx", body, "garbage", expired, wrong_purpose):
+        r = get(site, f"/app/{site.a.appid}/sessions/list/1", token)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), token
+    assert get(site, f"/app/{site.a.appid}/sessions/list/1", good).status_code == 200
+
+
+def test_login_sets_a_scoped_http_only_cookie(site: Site) -> None:
+    target = f"/app/{site.a.appid}/sessions/list/2?device_model=" + quote('{"o":"in","v":["x"]}', safe="")
+    r = login(site, next_=target)
+    assert r.status_code == 303
+    assert r.headers["location"] == target
+    header = r.headers["set-cookie"]
+    attrs = {a.strip().split("=", 1)[0].lower(): a.strip() for a in header.split(";")[1:]}
+    assert attrs["path"] == f"Path=/app/{site.a.appid}"
+    assert "httponly" in attrs
+    assert attrs["samesite"].lower() == "samesite=lax"
+    assert attrs["max-age"] == "Max-Age=43200"
+    assert "expires" in attrs
+    token = cookie_of(r)
+    assert site.a.apikey not in header and site.a.apikey not in r.headers["location"]
+    payload = signing.verify(SECRET, "dashboard", token, int(time.time()))
+    assert payload is not None and payload["a"] == site.a.appid
+    assert site.a.apikey not in json.dumps(payload)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/app",
+        "/login",
+        "/app/{b}/sessions/list/1",
+        "/app/{a}x/",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_login_only_returns_to_the_same_apps_pages(site: Site, target: str) -> None:
+    r = login(site, next_=target.format(a=site.a.appid, b=site.b.appid))
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/app/{site.a.appid}/sessions/list/1"
+
+
+def test_wrong_credentials_are_refused(site: Site) -> None:
+    for appid, key in (
+        (site.a.appid, "sk_wrong"),
+        (site.a.appid, site.b.apikey),  # another app's key
+        (site.a.appid, site.a.ingest_key),  # the ingest key cannot read
+        (site.b.appid, site.a.apikey),
+        ("not-an-app", site.a.apikey),
+        ("", ""),
+    ):
+        r = httpx.post(
+            f"{site.base}/login", data={"appid": appid, "apikey": key}, follow_redirects=False, timeout=30
+        )
+        assert r.status_code == 401
+        assert "set-cookie" not in r.headers
+        assert "do not match" in r.text
+        assert key not in r.text or key == ""
+
+
+def test_the_key_never_reaches_a_url_or_the_log(site: Site) -> None:
+    login(site, next_=f"/app/{site.a.appid}/analytics")
+    r = httpx.get(f"{site.base}/login?next=/app/{site.a.appid}/analytics", timeout=30)
+    assert 'method="post"' in r.text and 'type="password"' in r.text
+    log = site.server.log_path.read_text()  # type: ignore[union-attr]
+    assert site.a.apikey not in log and site.b.apikey not in log
+
+
+def test_another_apps_pages_show_no_data(site: Site) -> None:
+    token = cookie_of(login(site))
+    b_session = site.docs_b[0]["sessionId"]
+    # B's pages with A's cookie: back to the login form
+    for path in (
+        f"/app/{site.b.appid}/sessions/list/1",
+        f"/app/{site.b.appid}/sessions/list/1/{b_session}",
+        f"/app/{site.b.appid}/analytics",
+    ):
+        r = get(site, path, token)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+        assert b_session not in r.text
+    # B's session under A's pages: not found, whatever the id
+    for sid in (b_session, "no-such-session", "x' OR '1'='1"):
+        r = get(site, f"/app/{site.a.appid}/sessions/list/1/{quote(sid)}", token)
+        assert r.status_code == 404, sid
+        assert "no such session" in r.text
+    r = get(site, f"/app/{site.a.appid}/sessions/list/1/{site.video_session}", token)
+    assert r.status_code == 200 and site.video_session in r.text
+
+
+def test_video_link_on_the_page_plays_and_tampered_or_expired_is_403(site: Site) -> None:
+    token = cookie_of(login(site))
+    html = get(site, f"/app/{site.a.appid}/sessions/list/1/{site.video_session}", token).text
+    src = re.search(r'<video[^>]+src="([^"]+)"', html)
+    assert src is not None
+    path = src.group(1)
+    assert path.startswith("/v2/video/")
+    r = httpx.get(f"{site.base}{path}", headers={"Range": "bytes=0-99"}, timeout=30)
+    assert r.status_code == 206 and r.headers["content-type"] == "video/mp4" and r.content[4:8] == b"ftyp"
+    signed = path.rsplit("/", 1)[1]
+    body, mac = signed.split(".")
+    for bad in (body + "." + mac[::-1], body[:-3] + "AAA." + mac, body, "a.b"):
+        assert httpx.get(f"{site.base}/v2/video/{bad}", timeout=30).status_code == 403
+    expired = signing.sign(
+        SECRET, "video", {"a": site.a.appid, "s": site.video_session}, int(time.time()) - 1
+    )
+    assert httpx.get(f"{site.base}/v2/video/{expired}", timeout=30).status_code == 403
+    # a session without a video says so
+    html = get(site, f"/app/{site.a.appid}/sessions/list/1/{site.plain_session}", token).text
+    assert "<video" not in html and "No video" in html
+
+
+def test_list_with_video_links_through_the_api(site: Site) -> None:
+    r = site.client.get(
+        "/v2/session",
+        params={
+            "with_video": "true",
+            "filters": json.dumps(
+                [
+                    {
+                        "attribute": "session_id",
+                        "operator": "in",
+                        "value": [site.video_session, site.plain_session],
+                    }
+                ]
+            ),
+        },
+        headers=site.a.read_headers,
+    )
+    rows = {d["sessionId"]: d for d in r.json()["data"]}
+    assert rows[site.plain_session]["video"] == "No video available for this session"
+    video = httpx.get(rows[site.video_session]["video"], timeout=30)
+    assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+    assert (
+        rows[site.video_session]["url"]
+        == f"{site.base}/app/{site.a.appid}/sessions/list/1/{site.video_session}"
+    )
+
+
+def test_filter_form_redirects_to_the_link_format(site: Site) -> None:
+    token = cookie_of(login(site))
+    value = quote('SM-A135F, "iPhone12,3" ,moto g54 5G', safe="")
+    query = f"form=1&f_attr=device_model&f_op=in&f_prop=&f_val={value}&f_val2=&f_extra="
+    r = get(site, f"/app/{site.a.appid}/sessions/list/4?{query}", token)
+    assert r.status_code == 303
+    location = r.headers["location"]
+    assert urlsplit(location).path == f"/app/{site.a.appid}/sessions/list/1"
+    # values are comma-separated, CSV-style: a quoted value keeps its comma
+    assert parse_dashboard_link(location) == [
+        {"attribute": "device_model", "operator": "in", "value": ["SM-A135F", "iPhone12,3", "moto g54 5G"]}
+    ]
+    assert get(site, location, token).status_code == 200
+
+
+def test_invalid_filter_is_explained_on_the_page(site: Site) -> None:
+    token = cookie_of(login(site))
+    query = "form=1&f_attr=device_model&f_op=greater&f_prop=&f_val=3&f_val2=&f_extra="
+    location = get(site, f"/app/{site.a.appid}/sessions/list/1?{query}", token).headers["location"]
+    r = get(site, location, token)
+    assert r.status_code == 400
+    assert "cannot be applied" in r.text and "greater" in r.text
+    assert 'aria-invalid="true"' in r.text
+
+
+def test_static_assets_are_served_by_the_app(site: Site) -> None:
+    css = httpx.get(f"{site.base}/static/app.css", timeout=30)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    js = httpx.get(f"{site.base}/static/app.js", timeout=30)
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    for bad in ("/static/missing.css", "/static/..%2Fauth.py", "/static/%2e%2e%2fpages.py"):
+        assert httpx.get(f"{site.base}{bad}", timeout=30).status_code == 404
+    # pages load nothing from elsewhere
+    html = httpx.get(f"{site.base}/login", timeout=30).text
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_rotating_the_key_ends_dashboard_logins(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from support.server import Server, cli
+
+    server = Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 'sessions.duckdb'}")
+    creds = server.create_app("rotating")
+    page = f"/app/{creds.appid}/sessions/list/1"
+    try:
+        server.start()
+        r = httpx.post(
+            f"{server.base_url}/login",
+            data={"appid": creds.appid, "apikey": creds.apikey},
+            follow_redirects=False,
+            timeout=30,
+        )
+        token = cookie_of(r)
+        cookie = {"Cookie": f"{COOKIE}={token}"}
+        assert httpx.get(f"{server.base_url}{page}", headers=cookie, timeout=30).status_code == 200
+        server.stop()  # the embedded store has one writer: rotate with the server stopped
+        cli(server.env, "apps", "rotate-key", creds.appid)
+        server.start()
+        r = httpx.get(f"{server.base_url}{page}", headers=cookie, follow_redirects=False, timeout=30)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    finally:
+        server.stop()
