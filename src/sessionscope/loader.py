@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,27 +55,38 @@ def load_batches(
 ) -> LoadStats:
     """Validate and write each batch; a progress bar counts sessions."""
     from .ingest import Limits, gc_paused, normalise_batch
+    from .ingest.writer import GroupWriter
 
     limits = Limits.from_settings(settings)
+    writer = GroupWriter(store)
+    pending: deque[Future[None]] = deque()  # batches handed to the writer, not yet committed
     stats = LoadStats()
     start = time.perf_counter()
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[rate]}"), TimeRemainingColumn()]
-    with Progress(*columns, disable=quiet, transient=False) as progress:
-        task = progress.add_task(label, total=total, rate="")
-        offset = 0
-        for docs in batches:
-            now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-            with gc_paused():
-                batch = normalise_batch(appid, docs, now=now, limits=limits)
-                store.write_sessions(appid, batch.sessions, batch.events)
-            stats.accepted += batch.accepted
-            stats.rejected += len(batch.rejected)
-            for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
-                stats.first_errors.append(f"#{offset + r['index']} {r.get('sessionId')}: {'; '.join(r['errors'])}")
-            offset += len(docs)
-            elapsed = time.perf_counter() - start
-            progress.update(task, advance=len(docs), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")
+    try:
+        with Progress(*columns, disable=quiet, transient=False) as progress:
+            task = progress.add_task(label, total=total, rate="")
+            offset = 0
+            for docs in batches:
+                now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+                with gc_paused():
+                    batch = normalise_batch(appid, docs, now=now, limits=limits)
+                # validate the next batch while the writer thread commits this one; at most two wait
+                pending.append(writer.submit(appid, batch.sessions, batch.events))
+                while len(pending) > 2:
+                    pending.popleft().result()
+                stats.accepted += batch.accepted
+                stats.rejected += len(batch.rejected)
+                for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
+                    stats.first_errors.append(f"#{offset + r['index']} {r.get('sessionId')}: {'; '.join(r['errors'])}")
+                offset += len(docs)
+                elapsed = time.perf_counter() - start
+                progress.update(task, advance=len(docs), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")
+            while pending:
+                pending.popleft().result()
+    finally:
+        writer.close()  # after an error, lets the queued batches finish first
     stats.seconds = time.perf_counter() - start
     return stats
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from . import shape, signing
 from .catalog import EVENTS, SESSIONS, USERS, Resource
+from .ingest.writer import GroupWriter
 from .query.plan import plan_list
 from .query.render import render_list
 from .query.spec import ListSpec
@@ -116,7 +117,7 @@ def request_now() -> datetime:
 
 
 def ingest_batch(
-    store: Store,
+    writer: GroupWriter,
     settings: Settings,
     appid: str,
     body: bytes,
@@ -138,5 +139,6 @@ def ingest_batch(
         )
         batch = normalise_batch(appid, docs, now=now, limits=Limits.from_settings(settings))
         del docs
-        store.write_sessions(appid, batch.sessions, batch.events)
+    # the writer thread commits this batch, possibly together with other requests' batches
+    writer.write(appid, batch.sessions, batch.events)
     return {"success": True, "accepted": batch.accepted, "rejected": batch.rejected}

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, web
 from ..errors import ApiError, StoreUnavailable
+from ..ingest.writer import GroupWriter
 from ..settings import Settings
 from ..store import Store, open_store
 from . import analytics, docs, events, export, health, ingest, sessions, users, video
@@ -41,6 +42,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     docs.mount(app)
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings.store_url(), **settings.store_options())
+    app.state.writer = GroupWriter(app.state.store)
     app.state.secret = settings.resolved_secret()
     app.state.metrics = Metrics()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_hour)

@@ -37,11 +37,11 @@ async def read_limited(request: Request, limit: int, what: str) -> bytes:
 
 
 @router.post("/sessions", response_class=JSON, summary="Ingest a batch of sessions (JSON array or NDJSON, gzip allowed)")
-async def ingest_sessions(request: Request, appid: IngestAppDep, settings: SettingsDep, store: StoreDep) -> JSON:
+async def ingest_sessions(request: Request, appid: IngestAppDep, settings: SettingsDep) -> JSON:
     body = await read_limited(request, settings.max_body_bytes, "the body")
     result = await run_in_threadpool(
         service.ingest_batch,
-        store,
+        request.app.state.writer,
         settings,
         appid,
         body,

@@ -13,6 +13,7 @@ import pyarrow as pa
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import numbering
+from .known_ids import KnownIds
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS
 
 TYPES = {
@@ -126,6 +127,7 @@ class DuckDBStore:
                 "(is a sessionscope server already using this file? stop it first)"
             ) from exc
         self._write_lock = threading.Lock()
+        self._known: dict[str, KnownIds] = {}  # per app; only touched under the write lock
         self._local = threading.local()
         if not read_only:
             self.migrate()
@@ -200,11 +202,17 @@ class DuckDBStore:
             cur = self._cursor()
             try:
                 cur.execute("BEGIN")
-                replaced = cur.execute(
-                    "SELECT session_id, uxcamuserid FROM sessions WHERE app_id = $1 "
-                    "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
-                    [app_id, ids],
-                ).fetchall()
+                known = self._known_ids(cur, app_id)
+                hashes = cur.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) AS t(x)", [ids]).fetchnumpy()
+                hashes = next(iter(hashes.values()))  # unnest keeps the list's order
+                maybe = [ids[i] for i in known.maybe(hashes).nonzero()[0]]
+                replaced = []
+                if maybe:
+                    replaced = cur.execute(
+                        "SELECT session_id, uxcamuserid FROM sessions WHERE app_id = $1 "
+                        "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
+                        [app_id, maybe],
+                    ).fetchall()
                 recompute: set[str] = set()
                 if replaced:
                     # a replaced session may move within its user's history, or to another user
@@ -235,6 +243,8 @@ class DuckDBStore:
                         "AND session_id IN (SELECT unnest($2::VARCHAR[])))",
                         [app_id, ids],
                     )
+                # before the commit: should the commit fail, an extra id only costs a lookup later
+                known.add(hashes)
                 cur.execute("COMMIT")
             except Exception as exc:
                 _rollback(cur)
@@ -247,6 +257,14 @@ class DuckDBStore:
                         cur.unregister(name)
                     except Exception:  # noqa: BLE001 - not registered when the transaction failed early
                         pass
+
+    def _known_ids(self, cur: duckdb.DuckDBPyConnection, app_id: str) -> KnownIds:
+        """The app's id filter, built from the table on first use and again whenever it fills up."""
+        known = self._known.get(app_id)
+        if known is None or known.full:
+            stored = cur.execute("SELECT hash(session_id) FROM sessions WHERE app_id = $1", [app_id]).fetchnumpy()
+            known = self._known[app_id] = KnownIds(next(iter(stored.values())))
+        return known
 
     @staticmethod
     def _user_summaries(

@@ -1,0 +1,50 @@
+"""The known-id filter never forgets an id it was given, and rarely claims one it was not."""
+
+import numpy as np
+
+from sessionscope.store.known_ids import KnownIds
+
+
+def test_no_false_negatives_and_few_false_positives():
+    rng = np.random.default_rng(3)
+    stored = rng.integers(0, 2**63, size=50_000, dtype=np.uint64)
+    known = KnownIds(stored[:20_000])
+    known.add(stored[20_000:])
+    assert known.maybe(stored).all()
+    fresh = rng.integers(0, 2**63, size=200_000, dtype=np.uint64)
+    rate = known.maybe(fresh).mean()
+    assert rate < 0.01, rate  # designed for about 0.24% at capacity
+    assert not known.full
+    known.add(rng.integers(0, 2**63, size=200_000, dtype=np.uint64))
+    assert known.full  # the store rebuilds a larger filter from the table then
+
+
+def test_empty_filter_says_nothing_is_stored():
+    known = KnownIds(np.zeros(0, dtype=np.uint64))
+    assert not known.maybe(np.array([1, 2, 3], dtype=np.uint64)).any()
+    assert known.maybe(np.zeros(0, dtype=np.uint64)).shape == (0,)
+
+
+def test_a_reopened_store_still_replaces_sessions_written_before(tmp_path):
+    from datetime import datetime
+
+    from sessionscope.ingest import Limits, normalise_batch
+    from sessionscope.store.duckdb import DuckDBStore
+
+    app, now = "ab" * 12, datetime(2026, 1, 1)
+
+    def write(store, sid_city):
+        docs = [{"sessionId": sid, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"},
+                 "location": {"city": city}} for sid, city in sid_city]
+        b = normalise_batch(app, docs, now=now, limits=Limits())
+        store.write_sessions(app, b.sessions, b.events)
+
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    write(store, [(f"s{i}", "Paris") for i in range(3000)])
+    store.close()
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    write(store, [("s5", "Lyon"), ("new", "Nice")])  # the filter is built from the table on this write
+    write(store, [("new", "Rome")])  # and holds the ids this process wrote
+    got = dict(store.query("SELECT session_id, city FROM sessions WHERE session_id IN ('s5', 'new', 's6')", []))
+    assert got == {"s5": "Lyon", "new": "Rome", "s6": "Paris"}
+    assert store.query("SELECT count(*) FROM sessions", []) == [(3001,)]
