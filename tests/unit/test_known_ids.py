@@ -35,8 +35,9 @@ def test_a_reopened_store_still_replaces_sessions_written_before(tmp_path):
 
     def write(store, sid_city):
         docs = [{"sessionId": sid, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"},
-                 "location": {"city": city}} for sid, city in sid_city]
+                 "user": {"uxcamuserid": f"u{sid}"}, "location": {"city": city}} for sid, city in sid_city]
         b = normalise_batch(app, docs, now=now, limits=Limits())
+        assert not b.rejected, b.rejected[:1]
         store.write_sessions(app, b.sessions, b.events)
 
     store = DuckDBStore(str(tmp_path / "s.duckdb"))
