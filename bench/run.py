@@ -1,0 +1,409 @@
+"""`make bench`: the whole benchmark suite in one process, on the same warm data, with one table at the end.
+
+For each dataset size (deterministic: the 1M demo dataset, replicated inside the engine for larger sizes)
+and each engine, every query of `suite.queries()` runs as:
+  sql       hand-written engine SQL returning Arrow (the baseline every ratio is taken against)
+  inproc    sessionscope's query layer called in-process (validate, plan, render, run, shape)
+  http      the same request through a real HTTP server (uvicorn, in a thread of this process, same store)
+  polars    Polars on the same columns held in memory (DuckDB runs only, up to --polars-max rows)
+  numpy     a floor: masks and bincounts over the same columns (where the query maps onto them)
+Modes are interleaved within each repetition so machine drift hits all of them alike. Answers are checked
+against the baseline before timing. Then: serialising a 50-row page, small-request throughput with 32
+clients, the ClickBench-style subset, and ingestion (HTTP batches of 100/1k/10k with a reader running, and
+`sessionscope import`). Results go to bench/results/suite.json (the previous run is kept as
+suite.previous.json, and its medians are shown beside the new ones) and suite.md.
+
+Usage: python bench/run.py [--sizes 1000000,10000000] [--engines duckdb,chdb] [--repeat 9] [--skip ingest,rps]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import clickbench
+import orjson
+import suite
+from common import ROOT, copy_store, rss_mb, save, summary
+
+RESULTS = ROOT / "bench" / "results"
+
+
+# --- servers and clients ---------------------------------------------------------------------
+class ThreadServer:
+    """uvicorn serving the app in a thread of this process, over the store the other modes use."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        from support.server import free_port
+
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join()
+
+
+class Client:
+    """A keep-alive HTTP/1.1 client with no parsing on the timed path (the body is read, not decoded)."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.headers = headers
+
+    def get(self, url: str) -> bytes:
+        self.conn.request("GET", url, headers=self.headers)
+        r = self.conn.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"{url}: {r.status} {body[:300]!r}")
+        return body
+
+
+def api_url(path: str, params: dict[str, Any]) -> str:
+    return path + "?" + urllib.parse.urlencode(
+        {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in params.items()})
+
+
+# --- engines ---------------------------------------------------------------------------------
+def open_engine(engine: str, n: int) -> tuple[Any, dict, Callable[[str, list[Any]], Any]]:
+    """(store, dataset meta, run(sql, window) -> Arrow) on a private copy of the n-session dataset."""
+    from analytics_bench import replicated
+    from engines_bench import chdb_replicated, copy_dir
+
+    duck_path, meta = replicated(n)
+    if engine == "duckdb":
+        from sessionscope.store.duckdb import DuckDBStore
+
+        store = DuckDBStore(str(copy_store(duck_path, "suite")), memory_limit="4GB")
+        cur = store._conn.cursor()
+
+        def run(sql: str, window: tuple[datetime, datetime]) -> Any:
+            return cur.sql(sql, params={"app": meta["appid"], "lo": window[0], "hi": window[1]}).to_arrow_table()
+    else:
+        from sessionscope.store.chdb import ChdbStore
+
+        _, ch_path = chdb_replicated(n)
+        store = ChdbStore(str(copy_dir(ch_path, "suite")))
+
+        def run(sql: str, window: tuple[datetime, datetime]) -> Any:
+            return store.query_arrow(sql, {"app": meta["appid"], "lo": window[0].replace(tzinfo=UTC),
+                                           "hi": window[1].replace(tzinfo=UTC)})
+    return store, meta, run
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- the query mix ---------------------------------------------------------------------------
+def check(q: suite.Query, base: list[Any], inproc: dict) -> None:
+    """The query layer's answer equals the hand-written SQL's (ids for lists, group counts for analytics)."""
+    if q.kind == "list":
+        got = [d["sessionId"] for d in inproc["data"]]
+        want = base[0].column("session_id").to_pylist()[:50]
+        assert got == want, (q.name, got[:3], want[:3])
+        return
+    want = sorted(tuple(r[:3]) if len(r) == 12 else tuple(r[-9:-6])
+                  for r in (tuple(row.values()) for row in base[0].to_pylist()) if (r[0] if len(r) == 12 else r[-9]))
+    assert suite.group_counts(inproc["data"]) == want, q.name
+
+
+def measure_queries(engine: str, n: int, repeat: int, polars_max: int) -> tuple[list[dict], dict]:
+    from sessionscope import analytics, service
+    from sessionscope.api.app import create_app
+    from sessionscope.settings import Settings
+
+    store, meta, run_sql = open_engine(engine, n)
+    settings = Settings(data_dir=Path(store.path).parent if engine == "duckdb" else Path(store.path),
+                        public_url="http://127.0.0.1", secret_key="bench-secret-0123456789abcdef")
+    secret = settings.resolved_secret()
+    frame = cols = None
+    if engine == "duckdb" and n <= polars_max:
+        import polars as pl
+
+        table = store._conn.cursor().sql(suite.FRAME_SQL, params={"app": meta["appid"]}).to_arrow_table()
+        frame, cols = pl.from_arrow(table), suite.np_columns(table)
+        del table
+
+    def inproc(q: suite.Query) -> dict:
+        params, now = suite.api_params(q), service.request_now()
+        if q.kind == "list":
+            return service.list_sessions(store, settings, secret, meta["appid"], params, now)
+        return analytics.session_analytics(store, settings, meta["appid"], params, now)
+
+    rows: list[dict] = []
+    extra: dict[str, Any] = {}
+    app = create_app(settings, store=store)
+    with ThreadServer(app) as server:
+        client = Client(server.port, {"appid": meta["appid"], "apikey": meta["apikey"]})
+        for q in suite.queries():
+            path = "/v2/session" if q.kind == "list" else "/v2/session/analytics"
+            url = api_url(path, suite.api_params(q))
+            modes: dict[str, Callable[[], Any]] = {
+                "sql": lambda q=q: [run_sql(s, w) for s, w in zip(q.duck if engine == "duckdb" else q.ch,
+                                                                      suite.sql_windows(q), strict=True)],
+                "inproc": lambda q=q: inproc(q),
+                "http": lambda url=url: client.get(url),
+            }
+            if frame is not None and q.polars:
+                modes["polars"] = lambda q=q: q.polars(frame)
+            if cols is not None and q.numpy:
+                modes["numpy"] = lambda q=q: q.numpy(cols)
+            check(q, modes["sql"](), modes["inproc"]())
+            # floats may differ in the last digits: DuckDB sums in parallel, in no fixed order
+            via_http, direct = orjson.loads(modes["http"]())["data"], modes["inproc"]()["data"]
+            if q.kind == "list":
+                assert [d["sessionId"] for d in via_http] == [d["sessionId"] for d in direct], q.name
+            else:
+                assert suite.group_counts(via_http) == suite.group_counts(direct), q.name
+            times: dict[str, list[float]] = {m: [] for m in modes}
+            for _ in range(2):
+                for fn in modes.values():
+                    fn()
+            for _ in range(repeat):
+                for m, fn in modes.items():
+                    t = time.perf_counter()
+                    fn()
+                    times[m].append(time.perf_counter() - t)
+            stats = {m: summary(ts) for m, ts in times.items()}
+            base = stats["sql"]["median_ms"]
+            row = {"size": n, "engine": engine, "query": q.name, **{m: s for m, s in stats.items()},
+                   "ratios": {m: s["median_ms"] / base for m, s in stats.items() if m != "sql"},
+                   "http_minus_inproc_ms": stats["http"]["median_ms"] - stats["inproc"]["median_ms"],
+                   "inproc_minus_sql_ms": stats["inproc"]["median_ms"] - base}
+            rows.append(row)
+            print(f"{n:>11,} {engine:6s} {q.name:40s} " + "  ".join(
+                f"{m} {s['median_ms']:8.2f}" for m, s in stats.items()), flush=True)
+        if engine == "duckdb":
+            extra["serialise_50_rows_us"] = serialise_page(inproc(suite.queries()[0]))
+            run_plain = lambda sql: store._conn.cursor().sql(sql).to_arrow_table()  # noqa: E731
+        else:
+            run_plain = lambda sql: store.query_arrow(sql, {})  # noqa: E731
+        extra["clickbench"] = clickbench_run(engine, run_plain, n, repeat)
+        extra["small_requests"] = throughput(server.port, meta)
+    extra["peak_rss_mib"] = peak_rss_mib()
+    frame = cols = None  # noqa: F841 - frees the columns before the next engine loads its own
+    store.close()
+    return rows, extra
+
+
+def serialise_page(page: dict) -> float:
+    """Microseconds to encode a 50-session page to the response bytes (median of 2,000)."""
+    from sessionscope.api.responses import JSON
+
+    assert len(page["data"]) == 50
+    ts = []
+    for _ in range(2000):
+        t = time.perf_counter()
+        JSON(page).body  # noqa: B018 - the encoding is the work measured
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts) * 1e6
+
+
+def clickbench_run(engine: str, run: Callable[[str], Any], n: int, repeat: int) -> list[dict]:
+    out = []
+    for name, what, duck_sql, ch_sql in clickbench.QUERIES:
+        sql = duck_sql if engine == "duckdb" else ch_sql
+        run(sql)
+        ts = []
+        for _ in range(max(3, repeat // 2)):
+            t = time.perf_counter()
+            run(sql)
+            ts.append(time.perf_counter() - t)
+        s = summary(ts)
+        out.append({"query": name, "what": what, **s, "mrows_per_s": n / (s["median_ms"] / 1000) / 1e6})
+        print(f"{n:>11,} {engine:6s} ClickBench {name:4s} {what:48s} {s['median_ms']:8.1f} ms "
+              f"{out[-1]['mrows_per_s']:8.1f} Mrows/s", flush=True)
+    return out
+
+
+SMALL = {"filters": [{"attribute": "date_range", "operator": "between_dates",
+                      "value": {"lower": "2026-10-20T00:00:00Z", "upper": "2026-10-20T23:59:59Z"}},
+                     {"attribute": "device_country", "operator": "equal", "value": "USA"}]}
+
+
+def throughput(port: int, meta: dict, clients: int = 32, seconds: float = 10) -> dict:
+    """Requests per second of a small analytics request (one day, one filter) from `clients` clients."""
+    url = api_url("/v2/session/analytics", SMALL)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "rps_client.py"), str(port), url, "--clients", str(clients),
+         "--seconds", str(seconds), "--header", f"appid={meta['appid']}", "--header", f"apikey={meta['apikey']}"],
+        capture_output=True, text=True, check=True,
+    )
+    out = json.loads(proc.stdout)
+    print(f"small analytics request, {clients} clients: {out['per_second']:,.0f} req/s, p50 {out['p50_ms']:.1f} ms, "
+          f"p95 {out['p95_ms']:.1f} ms, errors {out['errors']}", flush=True)
+    return out
+
+
+# --- ingestion -------------------------------------------------------------------------------
+def measure_ingest(n: int, docs_per_size: int) -> dict:
+    """HTTP batches of 100/1k/10k into a server holding n sessions while a reader lists sessions, then import."""
+    import gzip
+
+    from analytics_bench import replicated
+
+    from sessionscope.demo import generate_sessions
+    from support.server import Server
+
+    path, meta = replicated(n)
+    out: dict[str, Any] = {"size": n}
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    sizes = (100, 1_000, 10_000)
+    all_docs = list(generate_sessions(docs_per_size * len(sizes), days=30, seed=991, now=stamp))
+    all_docs.sort(key=lambda d: d["property"]["uploadedServerTime"])  # SDKs upload sessions as they end
+    server = Server(data_dir=path.parent, store_url=f"duckdb:///{copy_store(path, 'ingest')}")
+    server.start()
+    read_url = api_url("/v2/session", {"filters": [{"attribute": "device_country", "operator": "equal", "value": "USA"}]})
+    reader = Client(server.port, {"appid": meta["appid"], "apikey": meta["apikey"]})
+
+    def read_for(seconds: float) -> list[float]:
+        ts, end = [], time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            reader.get(read_url)
+            ts.append(time.perf_counter() - t)
+        return ts
+
+    try:
+        idle = summary(read_for(5))
+        out["reader_idle"] = idle
+        print(f"reader alone: p50 {idle['median_ms']:.1f} ms, p95 {idle['p95_ms']:.1f} ms", flush=True)
+        headers = {"appid": meta["appid"], "X-Ingest-Key": meta["ingest_key"], "content-type": "application/json"}
+        for k, size in enumerate(sizes):
+            docs = all_docs[k * docs_per_size:(k + 1) * docs_per_size]
+            bodies = [orjson.dumps(docs[i:i + size]) for i in range(0, len(docs), size)]
+            clients = 4
+
+            def post(body: bytes, conns: dict[int, http.client.HTTPConnection] = {}) -> int:  # noqa: B006
+                conn = conns.setdefault(threading.get_ident(), http.client.HTTPConnection("127.0.0.1", server.port, timeout=600))
+                conn.request("POST", "/v2/ingest/sessions", body=body, headers=headers)
+                r = conn.getresponse()
+                answer = orjson.loads(r.read())
+                assert r.status == 200, answer
+                return answer["accepted"]
+
+            during: list[float] = []
+            stop = threading.Event()
+
+            def read_during(stop: threading.Event = stop, during: list[float] = during) -> None:
+                while not stop.is_set():
+                    during.extend(read_for(0.2))
+
+            reading = threading.Thread(target=read_during)
+            reading.start()
+            t = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                accepted = sum(pool.map(post, bodies))
+            elapsed = time.perf_counter() - t
+            stop.set()
+            reading.join()
+            assert accepted == len(docs)
+            busy = summary(during)
+            out[f"http_batch_{size}"] = {"per_second": accepted / elapsed, "clients": clients, "reader": busy,
+                                         "reader_p95_over_idle": busy["p95_ms"] / idle["p95_ms"]}
+            print(f"HTTP ingest, batches of {size:>6,} ({clients} clients): {accepted / elapsed:8,.0f} sessions/s; "
+                  f"reader p95 {busy['p95_ms']:.1f} ms ({busy['p95_ms'] / idle['p95_ms']:.2f}x idle)", flush=True)
+        out["server_peak_rss_mib"] = rss_mb(server.proc.pid)  # type: ignore[union-attr]
+    finally:
+        server.stop()
+
+    file = path.parent / f"import-{len(all_docs)}.ndjson.gz"
+    with gzip.open(file, "wb", compresslevel=1) as f:
+        for d in all_docs:
+            f.write(orjson.dumps(d) + b"\n")
+    target = copy_store(path, "import")
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sessionscope.cli", "import", str(file), "--app", meta["appid"], "--store",
+         f"duckdb:///{target}"], capture_output=True, text=True, cwd=ROOT, check=True)
+    elapsed = time.perf_counter() - t
+    out["import_per_second"] = len(all_docs) / elapsed
+    print(f"sessionscope import of {len(all_docs):,} sessions: {len(all_docs) / elapsed:,.0f} sessions/s wall clock "
+          f"(process start included); {proc.stdout.strip().splitlines()[-1]}", flush=True)
+    return out
+
+
+# --- report ----------------------------------------------------------------------------------
+MODES = ("sql", "inproc", "http", "polars", "numpy")
+
+
+def table(rows: list[dict], previous: dict[tuple, float]) -> str:
+    head = ("| size | engine | query | sql ms (p95) | inproc | http | polars | numpy | http-inproc ms | prev sql/http ms |\n"
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    lines = [head]
+    for r in rows:
+        cells = [f"{r['sql']['median_ms']:.1f} ({r['sql']['p95_ms']:.1f})"]
+        for m in MODES[1:]:
+            cells.append(f"{r[m]['median_ms']:.1f} ({r['ratios'][m]:.2f}x)" if m in r else "–")
+        prev = previous.get((r["size"], r["engine"], r["query"]))
+        lines.append(f"| {r['size']:,} | {r['engine']} | {r['query']} | " + " | ".join(cells)
+                     + f" | {r['http_minus_inproc_ms']:+.2f} | " + (f"{prev[0]:.1f} / {prev[1]:.1f}" if prev else "–") + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--engines", default="duckdb,chdb")
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--polars-max", type=int, default=10_000_000)
+    ap.add_argument("--ingest-docs", type=int, default=30_000, help="documents per ingest batch size")
+    ap.add_argument("--skip", default="", help="comma-separated: queries, ingest")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    skip = set(filter(None, args.skip.split(",")))
+
+    result: dict[str, Any] = {"sizes": sizes, "repeat": args.repeat, "queries": [], "engines": {}}
+    if "queries" not in skip:
+        for n in sizes:
+            for engine in args.engines.split(","):
+                rows, extra = measure_queries(engine, n, args.repeat, args.polars_max)
+                result["queries"] += rows
+                result["engines"][f"{engine}-{n}"] = extra
+    if "ingest" not in skip:
+        result["ingest"] = measure_ingest(sizes[0], args.ingest_docs)
+
+    previous_path = RESULTS / "suite.json"
+    previous: dict[tuple, tuple[float, float]] = {}
+    if previous_path.exists():
+        old = json.loads(previous_path.read_text())
+        previous = {(r["size"], r["engine"], r["query"]): (r["sql"]["median_ms"], r["http"]["median_ms"])
+                    for r in old.get("queries", [])}
+        previous_path.replace(RESULTS / "suite.previous.json")
+    report = table(result["queries"], previous)
+    print("\n" + report)
+    for key, extra in result["engines"].items():
+        print(f"{key}: peak RSS of this process {extra['peak_rss_mib']:,.0f} MiB (Polars/numpy columns included)"
+              + (f"; 50-row page serialised in {extra['serialise_50_rows_us']:.0f} µs" if "serialise_50_rows_us" in extra else "")
+              + f"; small analytics request {extra['small_requests']['per_second']:,.0f} req/s at 32 clients")
+    save("suite", result)
+    (RESULTS / "suite.md").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()

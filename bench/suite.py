@@ -1,0 +1,294 @@
+"""The benchmark suite's query mix, each written five ways: API parameters, hand-written DuckDB SQL,
+hand-written ClickHouse SQL, Polars, and a numpy floor.
+
+Every query reads the same 30-day window of one app. The hand-written SQL is what a careful engineer would
+write for the same answer (the analytics ones fold groups past the top 50 into "others", as the API does).
+Polars and numpy compute the same figures on columns loaded into memory once (their load is not timed);
+numpy is a floor (no NULL semantics beyond NaN, no tie-breaks, no folding), so it shows what the hardware
+can do, not an alternative implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+WINDOW = {"lower": "2026-10-02T12:00:00Z", "upper": "2026-11-01T12:00:00Z"}
+LO, HI = datetime(2026, 10, 2, 12), datetime(2026, 11, 1, 12)
+PREV_LO, PREV_HI = datetime(2026, 9, 2, 11, 59, 59), datetime(2026, 10, 2, 11, 59, 59)
+
+# --- DuckDB --------------------------------------------------------------------------------------
+D_METRICS = """count(*) AS n, count(DISTINCT uxcamuserid) AS users,
+  count(DISTINCT uxcamuserid) FILTER (WHERE session_number = 1) AS new_users,
+  avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
+  avg(duration_sec), avg(unique_screens_count)"""
+D_TENANT = "app_id = $app AND uploaded_at BETWEEN $lo AND $hi"
+
+
+def d_folded(columns: list[str], where: str = "true") -> str:
+    """Top-50 folding per level, by hand: keep the 50 most frequent values, the rest is 'others'."""
+    tops = ",\n".join(
+        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count(*) DESC, {c} NULLS LAST LIMIT 50)"
+        for i, c in enumerate(columns)
+    )
+    keys = ", ".join(
+        f"CASE WHEN {c} IN (SELECT v FROM top{i}) OR ({c} IS NULL AND EXISTS (SELECT 1 FROM top{i} WHERE v IS NULL)) "
+        f"THEN {c} ELSE '\x00others' END AS k{i}"
+        for i, c in enumerate(columns)
+    )
+    names = ", ".join(f"k{i}" for i in range(len(columns)))
+    return (
+        f"WITH m AS (SELECT * FROM sessions WHERE {D_TENANT} AND {where}),\n{tops}\n"
+        f"SELECT {names}, {D_METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
+    )
+
+
+def d_list(where: str, offset: int = 0) -> str:
+    from sessionscope import shape
+
+    return (
+        f"SELECT {', '.join(shape.SESSION_COLUMNS)} FROM sessions WHERE {D_TENANT} AND {where} "
+        f"ORDER BY uploaded_at DESC, session_id LIMIT 51 OFFSET {offset}"
+    )
+
+
+# --- ClickHouse ----------------------------------------------------------------------------------
+C_METRICS = """count() AS n, uniqExact(uxcamuserid) AS users, uniqExactIf(uxcamuserid, session_number = 1) AS new_users,
+  avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
+  avg(duration_sec), avg(unique_screens_count)"""
+C_TENANT = "app_id = {app:String} AND uploaded_at BETWEEN {lo:DateTime64(0, 'UTC')} AND {hi:DateTime64(0, 'UTC')}"
+
+
+def c_folded(columns: list[str], where: str = "1") -> str:
+    tops = ",\n".join(
+        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count() DESC, {c} NULLS LAST LIMIT 50)"
+        for i, c in enumerate(columns)
+    )
+    keys = ", ".join(
+        f"if(tuple({c}) GLOBAL IN (SELECT tuple(v) FROM top{i}), {c}, '\\0others') AS k{i}" for i, c in enumerate(columns)
+    )
+    names = ", ".join(f"k{i}" for i in range(len(columns)))
+    return (
+        f"WITH m AS (SELECT * FROM sessions WHERE {C_TENANT} AND {where}),\n{tops}\n"
+        f"SELECT {names}, {C_METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
+    )
+
+
+def c_list(where: str, offset: int = 0) -> str:
+    from sessionscope import shape
+
+    return (
+        f"SELECT {', '.join(shape.SESSION_COLUMNS)} FROM sessions WHERE {C_TENANT} AND {where} "
+        f"ORDER BY uploaded_at DESC, session_id LIMIT 51 OFFSET {offset}"
+    )
+
+
+# --- Polars and numpy ----------------------------------------------------------------------------
+FRAME_SQL = """SELECT session_id, uploaded_at, uxcamuserid, session_number, device_country, platform, duration_sec,
+  model, app_version, screens, is_crashed, uprops['age_group'] AS age_group, total_gesture, rage_gesture_count,
+  responsive_gesture_count, unresponsive_gesture_count, unique_screens_count
+FROM sessions WHERE app_id = $app"""
+
+
+def pl_metrics() -> list[Any]:
+    import polars as pl
+
+    u = pl.col("uxcamuserid")
+    return [
+        pl.len().alias("n"), u.n_unique().alias("users"),
+        u.filter(pl.col("session_number") == 1).n_unique().alias("new_users"),
+        *(pl.col(c).mean() for c in ("total_gesture", "rage_gesture_count", "responsive_gesture_count",
+                                     "unresponsive_gesture_count", "duration_sec", "unique_screens_count")),
+    ]
+
+
+def pl_window(lo: datetime = LO, hi: datetime = HI) -> Any:
+    import polars as pl
+
+    return pl.col("uploaded_at").is_between(lo, hi)
+
+
+def pl_list(df: Any, cond: Any, offset: int = 0) -> Any:
+    return (df.lazy().filter(pl_window() & cond).sort(["uploaded_at", "session_id"], descending=[True, False])
+            .slice(offset, 51).collect())
+
+
+def pl_group(df: Any, keys: list[Any], cond: Any = True) -> Any:
+    return df.lazy().filter(pl_window() & cond).group_by(keys).agg(pl_metrics()).collect()
+
+
+@dataclass
+class Columns:
+    """The numpy floor's columns: times as int64 seconds, text as dictionary codes, numbers as float (NaN)."""
+
+    t: np.ndarray
+    user: np.ndarray
+    n_users: int
+    new: np.ndarray
+    country: np.ndarray
+    usa: int
+    model: np.ndarray
+    n_model: int
+    version: np.ndarray
+    n_version: int
+    android: np.ndarray
+    duration: np.ndarray
+    measures: list[np.ndarray] = field(default_factory=list)
+
+
+def np_columns(table: Any) -> Columns:
+    import pyarrow.compute as pc
+
+    def codes(name: str) -> tuple[np.ndarray, list[Any]]:
+        enc = pc.dictionary_encode(table.column(name)).combine_chunks()
+        return enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+
+    def num(name: str) -> np.ndarray:
+        return table.column(name).cast("double").to_numpy(zero_copy_only=False)
+
+    t = table.column("uploaded_at").cast("timestamp[s]").cast("int64").to_numpy(zero_copy_only=False)
+    user, users = codes("uxcamuserid")
+    country, countries = codes("device_country")
+    model, models = codes("model")
+    version, versions = codes("app_version")
+    platform, platforms = codes("platform")
+    return Columns(
+        t=t, user=user, n_users=len(users), new=num("session_number") == 1,
+        country=country, usa=countries.index("USA") if "USA" in countries else -2,
+        model=model, n_model=len(models) + 1, version=version, n_version=len(versions) + 1,
+        android=platform == (platforms.index("android") if "android" in platforms else -2),
+        duration=num("duration_sec"),
+        measures=[num(c) for c in ("total_gesture", "rage_gesture_count", "responsive_gesture_count",
+                                   "unresponsive_gesture_count", "duration_sec", "unique_screens_count")],
+    )
+
+
+def _secs(d: datetime) -> int:
+    return int((d - datetime(1970, 1, 1)).total_seconds())
+
+
+def np_window(c: Columns, lo: datetime = LO, hi: datetime = HI) -> np.ndarray:
+    return (c.t >= _secs(lo)) & (c.t <= _secs(hi))
+
+
+def np_totals(c: Columns, lo: datetime = LO, hi: datetime = HI) -> list[Any]:
+    m = np_window(c, lo, hi)
+    users = np.count_nonzero(np.bincount(c.user[m], minlength=c.n_users))
+    new = np.count_nonzero(np.bincount(c.user[m & c.new], minlength=c.n_users))
+    return [int(m.sum()), users, new, *(float(np.nanmean(x[m])) for x in c.measures)]
+
+
+def np_group(c: Columns, key: np.ndarray, size: int, mask: np.ndarray) -> list[Any]:
+    k = key[mask] + 1  # NULL (-1) becomes group 0
+    counts = np.bincount(k, minlength=size + 1)
+    pairs = np.unique(k * c.n_users + c.user[mask])  # distinct users per group
+    users = np.bincount(pairs // c.n_users, minlength=size + 1)
+    sums = [np.bincount(k, weights=np.nan_to_num(x[mask]), minlength=size + 1) for x in c.measures]
+    return [counts, users, *sums]
+
+
+def np_list(c: Columns, mask: np.ndarray, offset: int = 0) -> np.ndarray:
+    idx = np.flatnonzero(mask)
+    top = idx[np.argpartition(-c.t[idx], min(offset + 51, len(idx) - 1))[: offset + 51]]
+    return top[np.argsort(-c.t[top], kind="stable")][offset:]
+
+
+# --- the mix -------------------------------------------------------------------------------------
+@dataclass
+class Query:
+    name: str
+    kind: str  # "list" or "analytics"
+    params: dict[str, Any]  # API parameters besides the window (which every query has)
+    duck: list[str]  # hand-written DuckDB SQL; a second statement runs over the previous window
+    ch: list[str]  # the same in ClickHouse SQL
+    polars: Callable[[Any], Any] | None = None
+    numpy: Callable[[Columns], Any] | None = None
+
+
+def _f(attribute: str, operator: str, value: Any, **extra: Any) -> dict[str, Any]:
+    return {"attribute": attribute, "operator": operator, "value": value, **extra}
+
+
+def queries() -> list[Query]:
+    import polars as pl
+
+    usa = _f("device_country", "equal", "USA")
+    ios_long = [_f("device_platform", "equal", "2"), _f("session_duration", "greater", 60)]
+    screens = [_f("session_screen_list", "has_any", ["CartActivity", "CartViewController"]),
+               _f("session_crashed", "equal", True)]
+    scr = pl.col("screens")
+    return [
+        Query("list: 1 filter (country)", "list", {"filters": [usa]},
+              [d_list("device_country = 'USA'")], [c_list("device_country = 'USA'")],
+              lambda df: pl_list(df, pl.col("device_country") == "USA"),
+              lambda c: np_list(c, np_window(c) & (c.country == c.usa))),
+        Query("list: 2 filters (ios, duration>60)", "list", {"filters": ios_long},
+              [d_list("platform = 'ios' AND duration_sec > 60")], [c_list("platform = 'ios' AND duration_sec > 60")],
+              lambda df: pl_list(df, (pl.col("platform") == "ios") & (pl.col("duration_sec") > 60))),
+        Query("list: deep page 100 (country)", "list", {"filters": [usa], "page": 100},
+              [d_list("device_country = 'USA'", 4950)], [c_list("device_country = 'USA'", 4950)],
+              lambda df: pl_list(df, pl.col("device_country") == "USA", 4950),
+              lambda c: np_list(c, np_window(c) & (c.country == c.usa), 4950)),
+        Query("list: screen has_any + crashed", "list", {"filters": screens},
+              [d_list("list_has_any(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
+              [c_list("hasAny(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
+              lambda df: pl_list(df, (scr.list.contains("CartActivity") | scr.list.contains("CartViewController"))
+                                 & pl.col("is_crashed"))),
+        Query("analytics: totals", "analytics", {},
+              [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"], [f"SELECT {C_METRICS} FROM sessions WHERE {C_TENANT}"],
+              lambda df: df.lazy().filter(pl_window()).select(pl_metrics()).collect(), np_totals),
+        Query("analytics: group model, filter country", "analytics",
+              {"group_by": [{"attribute": "device_model"}], "filters": [usa]},
+              [d_folded(["model"], "device_country = 'USA'")], [c_folded(["model"], "device_country = 'USA'")],
+              lambda df: pl_group(df, ["model"], pl.col("device_country") == "USA"),
+              lambda c: np_group(c, c.model, c.n_model, np_window(c) & (c.country == c.usa))),
+        Query("analytics: group version x model", "analytics",
+              {"group_by": [{"attribute": "app_version"}, {"attribute": "device_model"}],
+               "filters": [_f("device_platform", "equal", "1")]},
+              [d_folded(["app_version", "model"], "platform = 'android'")],
+              [c_folded(["app_version", "model"], "platform = 'android'")],
+              lambda df: pl_group(df, ["app_version", "model"], pl.col("platform") == "android"),
+              lambda c: np_group(c, (c.version + 1) * c.n_model + c.model, c.n_version * c.n_model,
+                                 np_window(c) & c.android)),
+        Query("analytics: day series", "analytics", {"group_by": [{"attribute": "session_uploadedon_day"}]},
+              [f"SELECT date_trunc('day', uploaded_at) AS d, {D_METRICS} FROM sessions WHERE {D_TENANT} GROUP BY d"],
+              [f"SELECT toStartOfDay(uploaded_at) AS d, {C_METRICS} FROM sessions WHERE {C_TENANT} GROUP BY d"],
+              lambda df: pl_group(df, [pl.col("uploaded_at").dt.truncate("1d")]),
+              lambda c: np_group(c, (c.t - _secs(LO)) // 86400, 32, np_window(c))),
+        Query("analytics: week series", "analytics", {"group_by": [{"attribute": "session_uploaded_week"}]},
+              [f"SELECT date_trunc('week', uploaded_at) AS w, {D_METRICS} FROM sessions WHERE {D_TENANT} GROUP BY w"],
+              [f"SELECT toMonday(uploaded_at) AS w, {C_METRICS} FROM sessions WHERE {C_TENANT} GROUP BY w"],
+              lambda df: pl_group(df, [pl.col("uploaded_at").dt.truncate("1w")]),
+              lambda c: np_group(c, (c.t - _secs(datetime(2026, 9, 28))) // (7 * 86400), 8, np_window(c))),
+        Query("analytics: group custom property", "analytics",
+              {"group_by": [{"attribute": "user_custom_property", "property_name": "age_group"}]},
+              [d_folded(["uprops['age_group']"])], [c_folded(["uprops['age_group']"])],
+              lambda df: pl_group(df, ["age_group"])),
+        Query("analytics: comparison (totals)", "analytics", {"comparison": 1},
+              [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"] * 2,
+              [f"SELECT {C_METRICS} FROM sessions WHERE {C_TENANT}"] * 2,
+              lambda df: (df.lazy().filter(pl_window()).select(pl_metrics()).collect(),
+                          df.lazy().filter(pl_window(PREV_LO, PREV_HI)).select(pl_metrics()).collect()),
+              lambda c: (np_totals(c), np_totals(c, PREV_LO, PREV_HI))),
+    ]
+
+
+def api_params(q: Query) -> dict[str, Any]:
+    params = dict(q.params)
+    params["filters"] = [_f("date_range", "between_dates", WINDOW), *q.params.get("filters", [])]
+    params.setdefault("page_size", 50 if q.kind == "list" else 500)
+    return params
+
+
+def sql_windows(q: Query) -> list[tuple[datetime, datetime]]:
+    return [(LO, HI), (PREV_LO, PREV_HI)][: len(q.duck)]
+
+
+def group_counts(rows: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """An analytics answer as sorted (sessions, users, new users) per non-empty group."""
+    keys = ("session_count", "session_unique_user_count", "session_new_users_count")
+    return sorted(tuple(r[k] for k in keys) for r in rows if r["session_count"])
