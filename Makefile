@@ -32,9 +32,10 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-## bench: the benchmarks under bench/ (see bench/README.md)
+## bench: the benchmark suite (see bench/README.md); e.g. make bench BENCH_ARGS="--sizes 1000000 --engines duckdb"
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

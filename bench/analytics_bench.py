@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 import httpx
-from common import DATA, copy_store, dataset, rss_mb, save, summary
+from common import DATA, copy_store, dataset, in_arrival_order, rss_mb, save, summary
 
 from support.server import Server
 
@@ -102,7 +102,7 @@ def replicated(n: int) -> tuple[Path, dict]:
         return base, meta
     folder = DATA / f"sessions-{n}-replicated"
     target, meta_path = folder / "store.duckdb", folder / "meta.json"
-    if meta_path.exists():
+    if meta_path.exists() and json.loads(meta_path.read_text()).get("replica_order"):
         return target, json.loads(meta_path.read_text())
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -113,10 +113,11 @@ def replicated(n: int) -> tuple[Path, dict]:
             f"INSERT INTO {table} SELECT t.* REPLACE (t.session_id || '-' || k AS session_id, "
             f"t.uxcamuserid || '-' || k AS uxcamuserid) FROM {table} t, range(1, {copies}) r(k)"
         )
+    in_arrival_order(con)  # the copies are more traffic over the same days, not days after days
     con.execute("CHECKPOINT")
     assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == n
     con.close()
-    meta = {**meta, "n": n, "replicated_from": str(base)}
+    meta = {**meta, "n": n, "replicated_from": str(base), "replica_order": True}
     meta_path.write_text(json.dumps(meta))
     return target, meta
 

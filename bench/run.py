@@ -110,8 +110,7 @@ def open_engine(engine: str, n: int) -> tuple[Any, dict, Callable[[str, list[Any
         store = ChdbStore(str(copy_dir(ch_path, "suite")))
 
         def run(sql: str, window: tuple[datetime, datetime]) -> Any:
-            return store.query_arrow(sql, {"app": meta["appid"], "lo": window[0].replace(tzinfo=UTC),
-                                           "hi": window[1].replace(tzinfo=UTC)})
+            return store.query_arrow(sql, {"app": meta["appid"], "lo": window[0], "hi": window[1]})
     return store, meta, run
 
 
