@@ -197,6 +197,7 @@ def measure_queries(engine: str, n: int, repeat: int, polars_max: int) -> tuple[
             rows.append(row)
             print(f"{n:>11,} {engine:6s} {q.name:40s} " + "  ".join(
                 f"{m} {s['median_ms']:8.2f}" for m, s in stats.items()), flush=True)
+        extra["http_overhead"] = http_overhead(client, store, settings, secret, meta)
         if engine == "duckdb":
             extra["serialise_50_rows_us"] = serialise_page(inproc(suite.queries()[0]))
             run_plain = lambda sql: store._conn.cursor().sql(sql).to_arrow_table()  # noqa: E731
@@ -208,6 +209,34 @@ def measure_queries(engine: str, n: int, repeat: int, polars_max: int) -> tuple[
     frame = cols = None  # noqa: F841 - frees the columns before the next engine loads its own
     store.close()
     return rows, extra
+
+
+def http_overhead(client: Client, store: Any, settings: Any, secret: bytes, meta: dict, reps: int = 300) -> dict:
+    """HTTP minus in-process on small requests (one day, one filter), where the query does not drown it."""
+    from sessionscope import analytics, service
+
+    appid, out = meta["appid"], {}
+    small_list = {**SMALL, "page_size": 50}
+    cases = {
+        "list": (lambda: service.list_sessions(store, settings, secret, appid, small_list, service.request_now()),
+                 api_url("/v2/session", small_list)),
+        "analytics": (lambda: analytics.session_analytics(store, settings, appid, SMALL, service.request_now()),
+                      api_url("/v2/session/analytics", SMALL)),
+    }
+    for name, (direct, url) in cases.items():
+        a, b = [], []
+        for _ in range(reps):
+            t = time.perf_counter()
+            direct()
+            a.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            client.get(url)
+            b.append(time.perf_counter() - t)
+        out[name] = {"inproc_ms": statistics.median(a) * 1000, "http_ms": statistics.median(b) * 1000,
+                     "delta_ms": (statistics.median(b) - statistics.median(a)) * 1000}
+        print(f"small {name}: in-process {out[name]['inproc_ms']:.2f} ms, HTTP {out[name]['http_ms']:.2f} ms, "
+              f"HTTP overhead {out[name]['delta_ms']:+.2f} ms", flush=True)
+    return out
 
 
 def serialise_page(page: dict) -> float:
@@ -397,6 +426,9 @@ def main() -> None:
     report = table(result["queries"], previous)
     print("\n" + report)
     for key, extra in result["engines"].items():
+        over = extra["http_overhead"]
+        print(f"{key}: HTTP overhead on small requests: list {over['list']['delta_ms']:+.2f} ms, "
+              f"analytics {over['analytics']['delta_ms']:+.2f} ms")
         print(f"{key}: peak RSS of this process {extra['peak_rss_mib']:,.0f} MiB (Polars/numpy columns included)"
               + (f"; 50-row page serialised in {extra['serialise_50_rows_us']:.0f} µs" if "serialise_50_rows_us" in extra else "")
               + f"; small analytics request {extra['small_requests']['per_second']:,.0f} req/s at 32 clients")

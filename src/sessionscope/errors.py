@@ -38,6 +38,10 @@ class ApiError(Exception):
         self.code = code or CODES.get(status, "error")
         self.headers = headers or {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable with its keyword fields, so an ingest worker process can raise it to the server
+        return (_rebuild, (type(self), self.status, self.message, self.param, self.path, self.code, self.headers))
+
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
         if self.param is not None:
@@ -54,6 +58,10 @@ def bad_request(message: str, *, param: str | None = None, path: str | None = No
 def unauthorized() -> ApiError:
     # One message for every credential failure, so a caller cannot tell a wrong key from a wrong app.
     return ApiError(401, "Missing or invalid credentials: send appid and apikey as query parameters or headers.")
+
+
+def _rebuild(cls: type[ApiError], status: int, message: str, param: Any, path: Any, code: Any, headers: Any) -> ApiError:
+    return cls(status, message, param=param, path=path, code=code, headers=headers)
 
 
 class StoreUnavailable(Exception):

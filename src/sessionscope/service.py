@@ -9,6 +9,7 @@ from typing import Any
 
 from . import shape, signing
 from .catalog import EVENTS, SESSIONS, USERS, Resource
+from .ingest.pool import ValidationPool
 from .ingest.writer import GroupWriter
 from .query.plan import plan_list
 from .query.render import render_list
@@ -118,6 +119,7 @@ def request_now() -> datetime:
 
 def ingest_batch(
     writer: GroupWriter,
+    validator: ValidationPool,
     settings: Settings,
     appid: str,
     body: bytes,
@@ -125,20 +127,13 @@ def ingest_batch(
     content_encoding: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """POST /v2/ingest/sessions: parse, validate each record, then one durable write of the valid ones."""
-    from .ingest import Limits, gc_paused, normalise_batch, parse_body
+    """POST /v2/ingest/sessions: parse, validate each record (in a worker process), then one durable write
+    of the valid ones (the writer thread commits it, possibly together with other requests' batches)."""
+    from .ingest import Limits
 
-    # The collector would otherwise walk every parsed object of the batch, repeatedly.
-    with gc_paused():
-        docs = parse_body(
-            body,
-            content_type,
-            content_encoding,
-            max_bytes=settings.max_body_bytes,
-            max_sessions=settings.max_batch_sessions,
-        )
-        batch = normalise_batch(appid, docs, now=now, limits=Limits.from_settings(settings))
-        del docs
-    # the writer thread commits this batch, possibly together with other requests' batches
+    batch = validator.validate(
+        appid, body, content_type, content_encoding, now, Limits.from_settings(settings),
+        settings.max_body_bytes, settings.max_batch_sessions,
+    )
     writer.write(appid, batch.sessions, batch.events)
     return {"success": True, "accepted": batch.accepted, "rejected": batch.rejected}

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         "larger intermediate results spill to disk. Empty: DuckDB's default (80% of RAM).",
     )
     threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
+    ingest_workers: int = Field(
+        1,
+        description="Worker processes that decode and validate ingest batches, so reads are not held up "
+        "behind them (0: in the request's thread).",
+    )
+    auth_cache_seconds: float = Field(
+        5.0,
+        description="How long a server remembers a verified key instead of reading the apps table again "
+        "(0 = never). A key rotated by another process (a ClickHouse deployment) stops working within this time.",
+    )
     rate_limit_per_second: int = Field(0, description="Requests per second per app on read endpoints (0 = off).")
     rate_limit_per_hour: int = Field(0, description="Requests per hour per app on read endpoints (0 = off).")
     log_format: Literal["text", "json"] = Field(

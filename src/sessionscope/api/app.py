@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import logging
-import re
-import time
-import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, web
+from ..apps import KeyCache
 from ..errors import ApiError, StoreUnavailable
+from ..ingest.pool import ValidationPool
 from ..ingest.writer import GroupWriter
 from ..settings import Settings
 from ..store import Store, open_store
 from . import analytics, docs, events, export, health, ingest, sessions, users, video
+from .context import RequestContext
 from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .responses import JSON
 
 log = logging.getLogger("sessionscope.http")
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 _HTTP_MESSAGES = {
     404: "Not found: no such resource. Endpoints are under /v2 (see /docs).",
@@ -43,6 +42,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings.store_url(), **settings.store_options())
     app.state.writer = GroupWriter(app.state.store)
+    app.state.validator = ValidationPool(settings.ingest_workers)
+    app.state.keys = KeyCache(settings.auth_cache_seconds)
     app.state.secret = settings.resolved_secret()
     app.state.metrics = Metrics()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_hour)
@@ -52,47 +53,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     for router in (users.router, events.router, export.router):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # a caller's id is kept only if it is a plain token: it is echoed in a header and written to the log
-        request_id = request.headers.get("x-request-id") or ""
-        if not _REQUEST_ID_RE.match(request_id):
-            request_id = uuid.uuid4().hex
-        request.state.request_id = request_id
-        start = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # noqa: BLE001 - answered here so the connection stays usable
-            # Starlette re-raises after its own 500 handler, and the server then drops the connection;
-            # answering here keeps keep-alive clients working.
-            log.exception("internal error rid=%s", request_id, extra={"fields": {"request_id": request_id}})
-            response = _internal_error(request_id)
-        elapsed = time.perf_counter() - start
-        response.headers["X-Request-ID"] = request_id
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        app.state.metrics.observe(request.method, path, response.status_code, elapsed)
-        appid = getattr(request.state, "appid", None)
-        log.info(
-            "%s %s %s %.1fms app=%s rid=%s",
-            request.method,
-            path,
-            response.status_code,
-            elapsed * 1000,
-            appid or "-",
-            request_id,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "route": path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 1),
-                    "app": appid,
-                    "request_id": request_id,
-                }
-            },
-        )
-        return response
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSON:
@@ -120,10 +81,3 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return JSON(err.body(), status_code=503, headers=err.headers)
 
     return app
-
-
-def _internal_error(request_id: str) -> JSON:
-    err = ApiError(500, f"Internal error; quote request id {request_id} when reporting it.")
-    body = err.body()
-    body["error"]["request_id"] = request_id
-    return JSON(body, status_code=500, headers={"X-Request-ID": request_id})

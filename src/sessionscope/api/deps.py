@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from .. import apps
 from ..errors import ApiError, bad_request, unauthorized
@@ -70,11 +71,23 @@ async def load_json_body(request: Request) -> None:
     request.state.json_body = body
 
 
-def read_app(request: Request, _body: Annotated[None, Depends(load_json_body)]) -> str:
+async def _verified(request: Request, appid: str | None, key: str | None, kind: str) -> bool:
+    """The key check, from the recently-verified cache when it can; the table is read off the event loop."""
+    cache: apps.KeyCache = request.app.state.keys
+    if cache.known(appid, key, kind):
+        return True
+    ok = await run_in_threadpool(apps.authenticate, request.app.state.store, appid, key, kind)
+    if ok:
+        assert appid is not None and key is not None
+        cache.remember(appid, key, kind)
+    return ok
+
+
+async def read_app(request: Request, _body: Annotated[None, Depends(load_json_body)]) -> str:
     """The appid of a read request authenticated with its data access key (query parameter or header)."""
     appid = _credential(request, "appid")
     key = _credential(request, "apikey")
-    if not apps.authenticate(request.app.state.store, appid, key, "apikey"):
+    if not await _verified(request, appid, key, "apikey"):
         raise unauthorized()
     assert appid is not None
     request.state.appid = appid
@@ -84,14 +97,14 @@ def read_app(request: Request, _body: Annotated[None, Depends(load_json_body)]) 
     return appid
 
 
-def ingest_app(request: Request) -> str:
+async def ingest_app(request: Request) -> str:
     """The appid of a write request authenticated with its ingest key (X-Ingest-Key or Bearer)."""
     appid = _credential(request, "appid")
     key = request.headers.get("x-ingest-key")
     auth = request.headers.get("authorization", "")
     if key is None and auth.lower().startswith("bearer "):
         key = auth[7:].strip()
-    if not apps.authenticate(request.app.state.store, appid, key, "ingest_key"):
+    if not await _verified(request, appid, key, "ingest_key"):
         raise unauthorized()
     assert appid is not None
     request.state.appid = appid
@@ -112,3 +125,6 @@ async def query_params(request: Request) -> dict[str, Any]:
     if isinstance(body, dict):
         params.update(body)
     return params
+
+
+ParamsDep = Annotated[dict[str, Any], Depends(query_params)]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 from starlette.responses import StreamingResponse
 
 from .. import export, service
-from .analytics import FILTERS_HELP
-from .deps import ReadAppDep, SettingsDep, StoreDep, query_params
+from .deps import ParamsDep, ReadAppDep, SettingsDep, StoreDep
+from .params import documented
 
 router = APIRouter(prefix="/v2", tags=["export"])
-
-ParamsDep = Annotated[dict[str, Any], Depends(query_params)]
-FORMAT_HELP = "ndjson (default; each line a list document), csv or parquet"
 
 
 def _stream(store: Any, settings: Any, appid: str, resource: str, params: dict[str, Any]) -> StreamingResponse:
@@ -28,21 +25,17 @@ def _stream(store: Any, settings: Any, appid: str, resource: str, params: dict[s
 
 
 def _route(resource: str) -> None:
-    def get(
-        appid: ReadAppDep,
-        settings: SettingsDep,
-        store: StoreDep,
-        params: ParamsDep,
-        format: Annotated[str | None, Query(description=FORMAT_HELP)] = None,
-        filters: Annotated[str | None, Query(description=FILTERS_HELP)] = None,
-    ) -> StreamingResponse:
+    def get(appid: ReadAppDep, settings: SettingsDep, store: StoreDep, params: ParamsDep) -> StreamingResponse:
         return _stream(store, settings, appid, resource, params)
 
     def post(appid: ReadAppDep, settings: SettingsDep, store: StoreDep, params: ParamsDep) -> StreamingResponse:
         return _stream(store, settings, appid, resource, params)
 
     summary = f"Export {resource}s (NDJSON, CSV or Parquet, streamed)"
-    router.add_api_route(f"/{resource}/export", get, methods=["GET"], summary=summary, response_class=StreamingResponse)
+    router.add_api_route(
+        f"/{resource}/export", get, methods=["GET"], summary=summary, response_class=StreamingResponse,
+        openapi_extra=documented("format", "filters"),
+    )
     router.add_api_route(
         f"/{resource}/export",
         post,

@@ -42,6 +42,7 @@ async def ingest_sessions(request: Request, appid: IngestAppDep, settings: Setti
     result = await run_in_threadpool(
         service.ingest_batch,
         request.app.state.writer,
+        request.app.state.validator,
         settings,
         appid,
         body,
