@@ -78,6 +78,8 @@ def dataset(n: int, seed: int = 7, days: int = 30) -> tuple[Path, dict]:
 
 def copy_store(path: Path, suffix: str) -> Path:
     target = path.with_name(f"{path.stem}-{suffix}.duckdb")
+    # a WAL left by an earlier run's copy belongs to that file, not this one
+    target.with_name(target.name + ".wal").unlink(missing_ok=True)
     shutil.copyfile(path, target)
     return target
 

@@ -416,13 +416,16 @@ def main() -> None:
     if "ingest" not in skip:
         result["ingest"] = measure_ingest(sizes[0], args.ingest_docs)
 
+    # a run that skipped a section does not replace the kept results (nor move them to suite.previous)
+    name = "suite-partial" if skip else "suite"
     previous_path = RESULTS / "suite.json"
     previous: dict[tuple, tuple[float, float]] = {}
     if previous_path.exists():
         old = json.loads(previous_path.read_text())
         previous = {(r["size"], r["engine"], r["query"]): (r["sql"]["median_ms"], r["http"]["median_ms"])
                     for r in old.get("queries", [])}
-        previous_path.replace(RESULTS / "suite.previous.json")
+        if name == "suite":
+            previous_path.replace(RESULTS / "suite.previous.json")
     report = table(result["queries"], previous)
     print("\n" + report)
     for key, extra in result["engines"].items():
@@ -432,8 +435,8 @@ def main() -> None:
         print(f"{key}: peak RSS of this process {extra['peak_rss_mib']:,.0f} MiB (Polars/numpy columns included)"
               + (f"; 50-row page serialised in {extra['serialise_50_rows_us']:.0f} µs" if "serialise_50_rows_us" in extra else "")
               + f"; small analytics request {extra['small_requests']['per_second']:,.0f} req/s at 32 clients")
-    save("suite", result)
-    (RESULTS / "suite.md").write_text(report + "\n")
+    save(name, result)
+    (RESULTS / f"{name}.md").write_text(report + "\n")
 
 
 if __name__ == "__main__":
