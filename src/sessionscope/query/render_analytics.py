@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Resource
-from ..catalog.types import BOOL, JSON
+from ..catalog.types import BOOL, INTEGER, JSON
 from .analytics import AnalyticsPlan, GroupBy, Metric
 from .dialects import Dialect
 from .plan import Scope
@@ -59,7 +59,12 @@ def _aggregate(d: Dialect, m: Metric, x: str) -> str:
         return _expr(d, m.template, x=m.column or "", cond=m.condition or "")
     if m.quantile is not None:
         return _expr(d, m.template, x=x, q=repr(m.quantile))
+    if m.type == INTEGER and m.template in _INTEGER_FORMS:
+        return _expr(d, _INTEGER_FORMS[m.template], x=x)
     return _expr(d, m.template, x=x)
+
+
+_INTEGER_FORMS = {"agg_sum": "agg_sum_int", "agg_avg": "agg_avg_int"}
 
 
 def _top(b: SqlBuilder, plan: AnalyticsPlan, i: int, g: GroupBy, source: str, rank: str) -> str:

@@ -84,6 +84,10 @@ CLICKHOUSE = Dialect(
         "agg_count_distinct_if": "uniqExactIf({x}, {cond})",
         "agg_sum": _SUM,
         "agg_avg": _AVG,
+        # integer columns: the plain aggregates are exact, and skipping the Decimal256 path the `if` above
+        # would still compute (ClickHouse evaluates every aggregate in it) makes a series ~15% faster
+        "agg_sum_int": "sumOrNull({x})",
+        "agg_avg_int": "avgOrNull({x})",
         "agg_min": "minOrNull({x})",
         "agg_max": "maxOrNull({x})",
         # exact, linear interpolation at q * (n - 1), as DuckDB's quantile_cont

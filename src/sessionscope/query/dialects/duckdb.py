@@ -45,6 +45,8 @@ DUCKDB = Dialect(
         "agg_count_distinct_if": "count(DISTINCT {x}) FILTER (WHERE {cond})",
         "agg_sum": "sum({x})",
         "agg_avg": "avg({x})",
+        "agg_sum_int": "sum({x})",
+        "agg_avg_int": "avg({x})",
         "agg_min": "min({x})",
         "agg_max": "max({x})",
         "agg_quantile": "quantile_cont({x}, {q})",  # exact, linear interpolation at q * (n - 1)
