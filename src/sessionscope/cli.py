@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import apps as apps_mod
 from .errors import StoreUnavailable
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .ingest.parse import NdjsonLines
 
 app = typer.Typer(help="sessionscope: a self-hostable session store with a UXCam-compatible API.", no_args_is_help=True)
 apps_app = typer.Typer(help="Create, list and rotate keys of apps (tenants).", no_args_is_help=True)
@@ -176,10 +181,14 @@ def import_(
     file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl, optionally .gz) or Parquet file.", exists=True, dir_okay=False)],
     app_id: Annotated[str, typer.Option("--app", help="The app id to import into.")],
     batch_size: Annotated[int, typer.Option(help="Documents per write.")] = 10_000,
+    workers: Annotated[
+        int, typer.Option(help="Processes decoding and validating NDJSON lines (0: this process does).")
+    ] = min(4, os.cpu_count() or 1),
     store: StoreOpt = None,
 ) -> None:
     """Bulk import session documents, with the same validation and idempotency as the HTTP API."""
-    from .ingest import iter_ndjson_file, iter_parquet_file
+    from .ingest import iter_parquet_file
+    from .ingest.parse import iter_ndjson_lines
     from .loader import load_batches
 
     settings = _settings(store)
@@ -187,11 +196,13 @@ def import_(
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
     try:
+        batches: Iterable[list[Any] | NdjsonLines]
         if file.suffix == ".parquet":
             batches = iter_parquet_file(file, batch_size)
         else:
-            batches = iter_ndjson_file(file, batch_size)
-        stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size, label=f"Importing {file.name}")
+            batches = iter_ndjson_lines(file, batch_size)
+        stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size,
+                             label=f"Importing {file.name}", workers=workers)
     except ValueError as exc:
         _fail(str(exc))
         return

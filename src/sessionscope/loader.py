@@ -20,6 +20,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from .ingest.normalise import NormalisedBatch
+from .ingest.parse import NdjsonLines
 from .settings import Settings
 from .store import Store
 
@@ -46,47 +48,79 @@ def load_batches(
     store: Store,
     settings: Settings,
     appid: str,
-    batches: Iterable[list[Any]],
+    batches: Iterable[list[Any] | NdjsonLines],
     *,
     total: int | None = None,
     total_bytes: int | None = None,
     label: str = "Loading",
     quiet: bool = False,
+    workers: int = 0,
 ) -> LoadStats:
-    """Validate and write each batch; a progress bar counts sessions."""
+    """Validate and write each batch (decoded documents, or an NDJSON file's lines); a progress bar counts
+    sessions.
+
+    Three stages overlap: this thread reads the input, `workers` processes decode and validate NDJSON
+    lines (with 0, this thread does), and the writer thread commits. Batches are written in input order.
+    """
+    from .errors import ApiError
     from .ingest import Limits, gc_paused, normalise_batch
+    from .ingest.pool import ValidationPool
     from .ingest.writer import GroupWriter
 
     limits = Limits.from_settings(settings)
+    pool = ValidationPool(workers)
     writer = GroupWriter(store)
-    pending: deque[Future[None]] = deque()  # batches handed to the writer, not yet committed
+    validating: deque[tuple[list[Any] | NdjsonLines, Future[NormalisedBatch]]] = deque()
+    writing: deque[Future[None]] = deque()  # batches handed to the writer, not yet committed
     stats = LoadStats()
     start = time.perf_counter()
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[rate]}"), TimeRemainingColumn()]
+    offset = 0
+
+    def validate(item: list[Any] | NdjsonLines, here: bool = False) -> Future[NormalisedBatch]:
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        if isinstance(item, NdjsonLines) and workers > 0 and not here:
+            return pool.submit(appid, item.body(), "application/x-ndjson", None, now, limits, 2**62, len(item))
+        done: Future[NormalisedBatch] = Future()
+        with gc_paused():
+            docs = item.decode() if isinstance(item, NdjsonLines) else item
+            done.set_result(normalise_batch(appid, docs, now=now, limits=limits))
+        return done
+
+    def write(item: list[Any] | NdjsonLines, validated: Future[NormalisedBatch], progress: Progress) -> None:
+        nonlocal offset
+        try:
+            batch = validated.result()
+        except ApiError:
+            # a line that is not JSON: decoding here names its line in the file (ValueError)
+            assert isinstance(item, NdjsonLines)
+            batch = validate(item, here=True).result()
+        writing.append(writer.submit(appid, batch.sessions, batch.events))
+        while len(writing) > 2:
+            writing.popleft().result()
+        stats.accepted += batch.accepted
+        stats.rejected += len(batch.rejected)
+        for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
+            stats.first_errors.append(f"#{offset + r['index']} {r.get('sessionId')}: {'; '.join(r['errors'])}")
+        offset += len(item)
+        elapsed = time.perf_counter() - start
+        progress.update(task, advance=len(item), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")
+
     try:
         with Progress(*columns, disable=quiet, transient=False) as progress:
             task = progress.add_task(label, total=total, rate="")
-            offset = 0
-            for docs in batches:
-                now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-                with gc_paused():
-                    batch = normalise_batch(appid, docs, now=now, limits=limits)
-                # validate the next batch while the writer thread commits this one; at most two wait
-                pending.append(writer.submit(appid, batch.sessions, batch.events))
-                while len(pending) > 2:
-                    pending.popleft().result()
-                stats.accepted += batch.accepted
-                stats.rejected += len(batch.rejected)
-                for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
-                    stats.first_errors.append(f"#{offset + r['index']} {r.get('sessionId')}: {'; '.join(r['errors'])}")
-                offset += len(docs)
-                elapsed = time.perf_counter() - start
-                progress.update(task, advance=len(docs), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")
-            while pending:
-                pending.popleft().result()
+            for item in batches:
+                validating.append((item, validate(item)))
+                while len(validating) > workers:
+                    write(*validating.popleft(), progress)
+            while validating:
+                write(*validating.popleft(), progress)
+            while writing:
+                writing.popleft().result()
     finally:
         writer.close()  # after an error, lets the queued batches finish first
+        pool.close()
     stats.seconds = time.perf_counter() - start
     return stats
 

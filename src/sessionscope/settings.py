@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         "larger intermediate results spill to disk. Empty: DuckDB's default (80% of RAM).",
     )
     threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
+    result_cache: int = Field(
+        256,
+        description="Query results the embedded store keeps and reuses until its next write, so a repeated "
+        "request does not run again (0 = off). Exact: any committed write discards them all.",
+    )
     ingest_workers: int = Field(
         1,
         description="Worker processes that decode and validate ingest batches, so reads are not held up "
@@ -71,7 +76,7 @@ class Settings(BaseSettings):
 
     def store_options(self) -> dict[str, str | int]:
         """Engine options for store.open_store."""
-        return {"memory_limit": self.memory_limit, "threads": self.threads}
+        return {"memory_limit": self.memory_limit, "threads": self.threads, "result_cache": self.result_cache}
 
     def resolved_secret(self) -> bytes:
         """The signing secret; created once under data_dir when not configured."""

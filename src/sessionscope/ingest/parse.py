@@ -11,6 +11,7 @@ import gzip
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,27 +152,38 @@ def _parse_ndjson(body: bytes, max_sessions: int) -> list[Any]:
     return docs
 
 
-def iter_ndjson_file(path: str | Path, batch_size: int = 10_000) -> Iterator[list[Any]]:
-    """Yield batches of decoded documents from an NDJSON file (gzip when the name ends in .gz).
+@dataclass(slots=True)
+class NdjsonLines:
+    """A batch of an NDJSON file's non-blank lines, not yet decoded, with their line numbers."""
 
-    Blank lines are skipped; a line that is not valid JSON raises ValueError naming its line number.
-    """
-    path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
-    loads = orjson.loads
-    lines: list[tuple[int, bytes]] = []
+    file_name: str
+    lines: list[tuple[int, bytes]]
 
-    def decode() -> list[Any]:
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def body(self) -> bytes:
+        """The lines as an NDJSON request body, for a worker process to decode (see ingest.pool)."""
+        return b"\n".join(line for _, line in self.lines)
+
+    def decode(self) -> list[Any]:
+        """The documents; a line that is not valid JSON raises ValueError naming its line in the file."""
+        loads = orjson.loads
         out = []
         with gc_paused():  # see gc_paused: decoding a batch with the collector on takes about 3x longer
-            for lineno, line in lines:
+            for lineno, line in self.lines:
                 try:
                     out.append(loads(line))
                 except orjson.JSONDecodeError as e:
-                    raise ValueError(f"{path.name}: line {lineno}: not valid JSON: {e}") from None
-        lines.clear()
+                    raise ValueError(f"{self.file_name}: line {lineno}: not valid JSON: {e}") from None
         return out
 
+
+def iter_ndjson_lines(path: str | Path, batch_size: int = 10_000) -> Iterator[NdjsonLines]:
+    """Yield batches of an NDJSON file's lines (gzip when the name ends in .gz); blank lines are skipped."""
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    lines: list[tuple[int, bytes]] = []
     with opener(path, "rb") as f:
         for lineno, line in enumerate(f, 1):
             line = line.strip()
@@ -181,9 +193,19 @@ def iter_ndjson_file(path: str | Path, batch_size: int = 10_000) -> Iterator[lis
                 line = line[3:]
             lines.append((lineno, line))
             if len(lines) >= batch_size:
-                yield decode()
+                yield NdjsonLines(path.name, lines)
+                lines = []
     if lines:
-        yield decode()
+        yield NdjsonLines(path.name, lines)
+
+
+def iter_ndjson_file(path: str | Path, batch_size: int = 10_000) -> Iterator[list[Any]]:
+    """Yield batches of decoded documents from an NDJSON file (gzip when the name ends in .gz).
+
+    Blank lines are skipped; a line that is not valid JSON raises ValueError naming its line number.
+    """
+    for batch in iter_ndjson_lines(path, batch_size):
+        yield batch.decode()
 
 
 def iter_parquet_file(path: str | Path, batch_size: int = 10_000) -> Iterator[list[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -44,9 +44,18 @@ class ValidationPool:
         self._lock = threading.Lock()
 
     def validate(self, *args: Any) -> NormalisedBatch:
-        if self.workers <= 0:
-            return validate_body(*args)
-        return self._executor().submit(validate_body, *args).result()
+        """`validate_body(*args)`, in a worker when there are any."""
+        return self.submit(*args).result()
+
+    def submit(self, *args: Any) -> Future[NormalisedBatch]:
+        if self.workers > 0:
+            return self._executor().submit(validate_body, *args)
+        done: Future[NormalisedBatch] = Future()
+        try:
+            done.set_result(validate_body(*args))
+        except BaseException as exc:  # noqa: BLE001 - raised from result(), as a worker's would be
+            done.set_exception(exc)
+        return done
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -5,17 +5,23 @@ from __future__ import annotations
 from .base import Store
 
 
-def open_store(url: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0) -> Store:
+def open_store(
+    url: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0, result_cache: int = 0
+) -> Store:
     """Open the store named by `url` (duckdb:///path, chdb:///path, clickhouse://...).
 
-    `memory_limit` and `threads` bound the embedded engine (empty / 0: the engine's defaults).
+    `memory_limit` and `threads` bound the embedded engine (empty / 0: the engine's defaults);
+    `result_cache` is how many query results the embedded engine keeps until the next write (0: none).
+    Stores that other processes may write (ClickHouse) keep none.
     """
     scheme = url.split("://", 1)[0] if "://" in url else "duckdb"
     if scheme == "duckdb":
         from .duckdb import DuckDBStore
 
         path = url.split("://", 1)[1] if "://" in url else url
-        return DuckDBStore(path, read_only=read_only, memory_limit=memory_limit, threads=threads)
+        return DuckDBStore(
+            path, read_only=read_only, memory_limit=memory_limit, threads=threads, result_cache=result_cache
+        )
     if scheme == "chdb":
         from .chdb import ChdbStore
 

@@ -14,6 +14,7 @@ from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import numbering
 from .known_ids import KnownIds
+from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS
 
 TYPES = {
@@ -107,7 +108,9 @@ class DuckDBStore:
 
     dialect = DUCKDB
 
-    def __init__(self, path: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0) -> None:
+    def __init__(
+        self, path: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0, result_cache: int = 0
+    ) -> None:
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +131,8 @@ class DuckDBStore:
             ) from exc
         self._write_lock = threading.Lock()
         self._known: dict[str, KnownIds] = {}  # per app; only touched under the write lock
+        # this process is the file's only writer, so a count of its commits tells when results go stale
+        self.results = ResultCache(max_entries=result_cache)
         self._local = threading.local()
         if not read_only:
             self.migrate()
@@ -171,10 +176,11 @@ class DuckDBStore:
 
     # -- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return self._cursor().execute(sql, list(params)).fetchall()
+        return self.results.rows(sql, params, lambda: self._cursor().execute(sql, list(params)).fetchall())
 
     def query_arrow(self, sql: str, params: Sequence[Any]) -> pa.Table:
-        return self._cursor().execute(sql, list(params)).to_arrow_table()
+        # a relation's Arrow result, not a DB-API result's: that one copies every row once more
+        return self._cursor().sql(sql, params=list(params)).to_arrow_table()
 
     def query_batches(self, sql: str, params: Sequence[Any], batch_rows: int = 10_000) -> Iterator[pa.RecordBatch]:
         # a cursor of its own: the stream stays open while other queries run (export fetches events per batch)
@@ -189,7 +195,10 @@ class DuckDBStore:
     # -- writes ---------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._write_lock:
-            self._cursor().execute(sql, list(params))
+            try:
+                self._cursor().execute(sql, list(params))
+            finally:
+                self.results.bump()
 
     def write_sessions(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
         """Delete-then-insert by sessionId and number the users' sessions, all in one transaction."""
@@ -246,6 +255,7 @@ class DuckDBStore:
                 # before the commit: should the commit fail, an extra id only costs a lookup later
                 known.add(hashes)
                 cur.execute("COMMIT")
+                self.results.bump()
             except Exception as exc:
                 _rollback(cur)
                 if _unavailable(exc):
@@ -310,6 +320,7 @@ class DuckDBStore:
                     "UPDATE sessions SET has_video = true WHERE app_id = $1 AND session_id = $2", [app_id, session_id]
                 )
                 cur.execute("COMMIT")
+                self.results.bump()
                 return True
             except Exception as exc:
                 _rollback(cur)

@@ -1,0 +1,68 @@
+"""Query results reused until the next write, for a store that no other process writes (embedded DuckDB).
+
+Dashboards and notebooks send the same requests again and again; over unchanged data the answer is the
+same. The store counts its committed writes (`version`), and a result is kept with the version that was
+current before its query ran, so it is served only while no write has committed since. The key is the
+rendered SQL with its bound values, so the app filter, the window and every parameter are part of it.
+
+Exactness: the version is bumped after a write commits and before the write is acknowledged, so a request
+sent after an ingest request returned never sees a result from before it. Only results of at most
+`max_rows` rows are kept, and at most `max_entries` of them (least recently used go first).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+Row = tuple[Any, ...]
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, str | int | float | bool | datetime | date) or value is None:
+        return (type(value).__name__, value)  # 1 and True and 1.0 are different parameters
+    raise TypeError(f"cannot key a cached result on a {type(value).__name__}")
+
+
+class ResultCache:
+    def __init__(self, max_entries: int = 256, max_rows: int = 5_000) -> None:
+        self.max_entries = max_entries
+        self.max_rows = max_rows
+        self.version = 0  # committed writes so far
+        self.hits = self.misses = 0
+        self._entries: OrderedDict[Any, tuple[int, list[Row]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        """A write has committed: every kept result is now stale."""
+        with self._lock:
+            self.version += 1
+            self._entries.clear()
+
+    def rows(self, sql: str, params: Sequence[Any], run: Callable[[], list[Row]]) -> list[Row]:
+        if self.max_entries <= 0:
+            return run()
+        key = (sql, _frozen(list(params)))
+        with self._lock:
+            version = self.version
+            found = self._entries.get(key)
+            if found is not None and found[0] == version:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return list(found[1])
+            self.misses += 1
+        rows = run()
+        if len(rows) <= self.max_rows:
+            with self._lock:
+                if version == self.version:  # no write committed while the query ran
+                    self._entries[key] = (version, list(rows))
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+        return rows

@@ -1,0 +1,46 @@
+"""An import validated in worker processes stores exactly what one validated in-process stores."""
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from sessionscope import apps
+from sessionscope.demo import generate_sessions
+from sessionscope.ingest.parse import iter_ndjson_lines
+from sessionscope.loader import load_batches
+from sessionscope.settings import Settings
+from sessionscope.store.duckdb import DuckDBStore
+
+
+def test_workers_store_the_same_rows(tmp_path: Path):
+    docs = list(generate_sessions(1_200, days=10, seed=5, now=datetime(2026, 11, 1, tzinfo=UTC)))
+    docs.append({"sessionId": "no-identity"})  # rejected the same way in both
+    file = tmp_path / "in.ndjson.gz"
+    with gzip.open(file, "wb") as f:
+        f.write(b"\n".join(orjson.dumps(d) for d in docs) + b"\n\n")
+    tables = []
+    for workers in (0, 2):
+        store = DuckDBStore(str(tmp_path / f"w{workers}.duckdb"))
+        creds = apps.create_app(store, "x")
+        stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 250),
+                             quiet=True, workers=workers)
+        assert (stats.accepted, stats.rejected) == (1_200, 1)
+        assert stats.first_errors[0].startswith("#1200 no-identity")
+        tables.append(store.query_arrow(
+            "SELECT * EXCLUDE (app_id) FROM sessions ORDER BY session_id", []).to_pylist())
+        tables.append(store.query_arrow("SELECT * EXCLUDE (app_id) FROM events ORDER BY session_id, seq", []).num_rows)
+        store.close()
+    assert tables[0] == tables[2] and tables[1] == tables[3] > 0
+
+
+def test_a_line_that_is_not_json_is_named_by_its_file_line(tmp_path: Path):
+    file = tmp_path / "bad.ndjson"
+    good = orjson.dumps(next(generate_sessions(1, seed=1, now=datetime(2026, 1, 1, tzinfo=UTC))))
+    file.write_bytes(good + b"\n\n" + good + b"\n{not json\n")
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    creds = apps.create_app(store, "x")
+    with pytest.raises(ValueError, match="bad.ndjson: line 4: not valid JSON"):
+        load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 10), quiet=True, workers=1)

@@ -1,0 +1,80 @@
+"""Results reused until the next write: never stale after a write is acknowledged, keyed on every value."""
+
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from sessionscope import apps
+from sessionscope.ingest import Limits, normalise_batch
+from sessionscope.store.duckdb import DuckDBStore
+from sessionscope.store.results import ResultCache
+
+APP = "ab" * 12
+COUNT = "SELECT count(*) FROM sessions WHERE app_id = $1"
+
+
+def write(store: DuckDBStore, ids: list[str]) -> None:
+    docs = [{"sessionId": s, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"}, "user": {"uxcamuserid": "u"}}
+            for s in ids]
+    b = normalise_batch(APP, docs, now=datetime(2026, 1, 1), limits=Limits())
+    assert not b.rejected
+    store.write_sessions(APP, b.sessions, b.events)
+
+
+def test_a_repeated_query_is_served_until_a_write_commits(tmp_path: Path):
+    store = DuckDBStore(str(tmp_path / "s.duckdb"), result_cache=8)
+    write(store, ["a", "b"])
+    assert store.query(COUNT, [APP]) == [(2,)]
+    hits = store.results.hits
+    assert store.query(COUNT, [APP]) == [(2,)]
+    assert store.results.hits == hits + 1
+    write(store, ["c"])  # committed: the next answer is recomputed
+    assert store.query(COUNT, [APP]) == [(3,)]
+    store.put_video(APP, "a", "/x.mp4", "video/mp4", 1)
+    assert store.query("SELECT count(*) FROM sessions WHERE has_video", []) == [(1,)]
+    store.put_video(APP, "b", "/y.mp4", "video/mp4", 1)
+    assert store.query("SELECT count(*) FROM sessions WHERE has_video", []) == [(2,)]
+    creds = apps.create_app(store, "x")  # apps change through execute
+    assert apps.authenticate(store, creds.appid, creds.apikey, "apikey")
+    apps.rotate_key(store, creds.appid, "apikey")
+    assert not apps.authenticate(store, creds.appid, creds.apikey, "apikey")
+
+
+def test_values_of_another_type_or_app_are_other_keys(tmp_path: Path):
+    store = DuckDBStore(str(tmp_path / "s.duckdb"), result_cache=8)
+    write(store, ["a"])
+    assert store.query(COUNT, [APP]) == [(1,)]
+    assert store.query(COUNT, ["cd" * 12]) == [(0,)]
+    assert store.query("SELECT $1::VARCHAR", [1]) == [("1",)]
+    assert store.query("SELECT $1::VARCHAR", [True]) == [("true",)]
+    assert store.query("SELECT $1::VARCHAR", [1.0]) == [("1.0",)]
+
+
+def test_a_result_computed_while_a_write_committed_is_not_kept():
+    cache = ResultCache(max_entries=8)
+    started, release = threading.Event(), threading.Event()
+
+    def slow_query():
+        started.set()
+        release.wait(5)
+        return [("old",)]
+
+    t = threading.Thread(target=lambda: cache.rows("q", [], slow_query))
+    t.start()
+    started.wait(5)
+    cache.bump()  # a write commits while the query runs
+    release.set()
+    t.join()
+    assert cache.rows("q", [], lambda: [("new",)]) == [("new",)]
+
+
+def test_bounded_by_entries_and_rows():
+    cache = ResultCache(max_entries=2, max_rows=3)
+    for q in ("a", "b", "c"):
+        cache.rows(q, [], lambda q=q: [(q,)])
+    assert cache.rows("a", [], lambda: [("again",)]) == [("again",)]  # the oldest went first
+    big = [(i,) for i in range(4)]
+    cache.rows("big", [], lambda: big)
+    assert cache.rows("big", [], lambda: [("recomputed",)]) == [("recomputed",)]
+    off = ResultCache(max_entries=0)
+    assert off.rows("q", [], lambda: [(1,)]) == [(1,)] and off.misses == 0
