@@ -76,5 +76,8 @@ def test_bounded_by_entries_and_rows():
     big = [(i,) for i in range(4)]
     cache.rows("big", [], lambda: big)
     assert cache.rows("big", [], lambda: [("recomputed",)]) == [("recomputed",)]
+    odd = ResultCache(max_entries=2)
+    odd.rows("q", [b"bytes"], lambda: [(1,)])  # a value it cannot key: run, never kept
+    assert odd.rows("q", [b"bytes"], lambda: [(2,)]) == [(2,)]
     off = ResultCache(max_entries=0)
     assert off.rows("q", [], lambda: [(1,)]) == [(1,)] and off.misses == 0

@@ -49,7 +49,10 @@ class ResultCache:
     def rows(self, sql: str, params: Sequence[Any], run: Callable[[], list[Row]]) -> list[Row]:
         if self.max_entries <= 0:
             return run()
-        key = (sql, _frozen(list(params)))
+        try:
+            key = (sql, _frozen(list(params)))
+        except TypeError:  # a value of a type the key does not know: run it, keep nothing
+            return run()
         with self._lock:
             version = self.version
             found = self._entries.get(key)
