@@ -10,7 +10,9 @@ the first batch, and an `ApiError` raised in a worker reaches the caller unchang
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -33,6 +35,18 @@ def validate_body(
     with gc_paused():  # the collector would walk every decoded object of the batch, repeatedly
         docs = parse_body(body, content_type, content_encoding, max_bytes=max_bytes, max_sessions=max_sessions)
         return normalise_batch(appid, docs, now=now, limits=limits)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as the server is gone. A server killed with SIGKILL cannot shut its pool
+    down, and its workers, blocked on their task queue, would otherwise live on as orphans."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class ValidationPool:
@@ -61,7 +75,12 @@ class ValidationPool:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             return self._pool
 
     def close(self) -> None:
