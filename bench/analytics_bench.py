@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import httpx
+import suite
 from common import DATA, copy_store, dataset, in_arrival_order, rss_mb, save, summary
 
 from support.server import Server
@@ -30,28 +31,11 @@ WINDOW = {"lower": "2026-10-02T12:00:00Z", "upper": "2026-11-01T12:00:00Z"}
 LO, HI = "2026-10-02 12:00:00", "2026-11-01 12:00:00"
 PREV_LO, PREV_HI = "2026-09-02 11:59:59", "2026-10-02 11:59:59"  # the 30 days + 1 s just before
 
-METRICS = """count(*), count(DISTINCT uxcamuserid), count(DISTINCT uxcamuserid) FILTER (WHERE session_number = 1),
-  avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
-  avg(duration_sec), avg(unique_screens_count)"""
-TENANT = "app_id = $app AND uploaded_at BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP"
+METRICS, TENANT = suite.D_METRICS, suite.D_TENANT
 
 
 def folded(columns: list[str], where: str) -> str:
-    """Hand-written top-50 folding per level: keep the 50 most frequent values, the rest is 'others'."""
-    tops = ",\n".join(
-        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count(*) DESC, {c} NULLS LAST LIMIT 50)"
-        for i, c in enumerate(columns)
-    )
-    keys = ", ".join(
-        f"CASE WHEN {c} IN (SELECT v FROM top{i}) OR ({c} IS NULL AND EXISTS (SELECT 1 FROM top{i} WHERE v IS NULL)) "
-        f"THEN {c} ELSE '\x00others' END AS k{i}"
-        for i, c in enumerate(columns)
-    )
-    names = ", ".join(f"k{i}" for i in range(len(columns)))
-    return (
-        f"WITH m AS (SELECT * FROM sessions WHERE {TENANT} AND {where}),\n{tops}\n"
-        f"SELECT {names}, {METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
-    )
+    return suite.folded("duckdb", columns, where)
 
 
 QUERIES: list[tuple[str, dict[str, Any], list[str]]] = [

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import httpx
+import suite
 from analytics_bench import QUERIES as DUCK_ANALYTICS
 from analytics_bench import WINDOW, replicated
 from analytics_bench import run_sql as run_duck_analytics
@@ -32,25 +33,11 @@ from support.server import Server
 LO, HI = "2026-10-02 12:00:00", "2026-11-01 12:00:00"
 PREV_LO, PREV_HI = "2026-09-02 11:59:59", "2026-10-02 11:59:59"
 
-CH_METRICS = """count(), uniqExact(uxcamuserid), uniqExactIf(uxcamuserid, session_number = 1),
-  avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
-  avg(duration_sec), avg(unique_screens_count)"""
-CH_TENANT = "app_id = {app:String} AND uploaded_at BETWEEN {lo:DateTime64(0, 'UTC')} AND {hi:DateTime64(0, 'UTC')}"
+CH_METRICS, CH_TENANT = suite.C_METRICS, suite.C_TENANT
 
 
 def ch_folded(columns: list[str], where: str) -> str:
-    tops = ",\n".join(
-        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count() DESC, {c} NULLS LAST LIMIT 50)"
-        for i, c in enumerate(columns)
-    )
-    keys = ", ".join(
-        f"if(tuple({c}) GLOBAL IN (SELECT tuple(v) FROM top{i}), {c}, '\\0others') AS k{i}" for i, c in enumerate(columns)
-    )
-    names = ", ".join(f"k{i}" for i in range(len(columns)))
-    return (
-        f"WITH m AS (SELECT * FROM sessions WHERE {CH_TENANT} AND {where}),\n{tops}\n"
-        f"SELECT {names}, {CH_METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
-    )
+    return suite.folded("clickhouse", columns, where)
 
 
 # hand-written ClickHouse SQL for the same five analytics requests (analytics_bench.QUERIES order)

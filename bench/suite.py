@@ -26,32 +26,40 @@ D_METRICS = """count(*) AS n, count(DISTINCT uxcamuserid) AS users,
   count(DISTINCT uxcamuserid) FILTER (WHERE session_number = 1) AS new_users,
   avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
   avg(duration_sec), avg(unique_screens_count)"""
-D_TENANT = "app_id = $app AND uploaded_at BETWEEN $lo AND $hi"
+D_TENANT = "app_id = $app AND uploaded_at BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP"
+
+# What differs between the engines in a hand-written top-50 folding: the row count, the membership test
+# of the kept values (DuckDB's IN does not match NULL), and how "others" is written.
+_FOLDING = {
+    "duckdb": ("count(*)",
+               "CASE WHEN {c} IN (SELECT v FROM top{i}) OR ({c} IS NULL AND EXISTS (SELECT 1 FROM top{i} WHERE v IS NULL)) "
+               "THEN {c} ELSE '\x00others' END AS k{i}"),
+    "clickhouse": ("count()", "if(tuple({c}) GLOBAL IN (SELECT tuple(v) FROM top{i}), {c}, '\\0others') AS k{i}"),
+}
 
 
-def d_folded(columns: list[str], where: str = "true") -> str:
+def folded(engine: str, columns: list[str], where: str = "true") -> str:
     """Top-50 folding per level, by hand: keep the 50 most frequent values, the rest is 'others'."""
+    count, keep = _FOLDING[engine]
+    tenant, metrics = (D_TENANT, D_METRICS) if engine == "duckdb" else (C_TENANT, C_METRICS)
     tops = ",\n".join(
-        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count(*) DESC, {c} NULLS LAST LIMIT 50)"
+        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY {count} DESC, {c} NULLS LAST LIMIT 50)"
         for i, c in enumerate(columns)
     )
-    keys = ", ".join(
-        f"CASE WHEN {c} IN (SELECT v FROM top{i}) OR ({c} IS NULL AND EXISTS (SELECT 1 FROM top{i} WHERE v IS NULL)) "
-        f"THEN {c} ELSE '\x00others' END AS k{i}"
-        for i, c in enumerate(columns)
-    )
+    keys = ", ".join(keep.format(c=c, i=i) for i, c in enumerate(columns))
     names = ", ".join(f"k{i}" for i in range(len(columns)))
     return (
-        f"WITH m AS (SELECT * FROM sessions WHERE {D_TENANT} AND {where}),\n{tops}\n"
-        f"SELECT {names}, {D_METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
+        f"WITH m AS (SELECT * FROM sessions WHERE {tenant} AND {where}),\n{tops}\n"
+        f"SELECT {names}, {metrics} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
     )
 
 
-def d_list(where: str, offset: int = 0) -> str:
+def list_sql(engine: str, where: str, offset: int = 0) -> str:
     from sessionscope import shape
 
+    tenant = D_TENANT if engine == "duckdb" else C_TENANT
     return (
-        f"SELECT {', '.join(shape.SESSION_COLUMNS)} FROM sessions WHERE {D_TENANT} AND {where} "
+        f"SELECT {', '.join(shape.SESSION_COLUMNS)} FROM sessions WHERE {tenant} AND {where} "
         f"ORDER BY uploaded_at DESC, session_id LIMIT 51 OFFSET {offset}"
     )
 
@@ -61,30 +69,6 @@ C_METRICS = """count() AS n, uniqExact(uxcamuserid) AS users, uniqExactIf(uxcamu
   avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
   avg(duration_sec), avg(unique_screens_count)"""
 C_TENANT = "app_id = {app:String} AND uploaded_at BETWEEN {lo:DateTime64(0, 'UTC')} AND {hi:DateTime64(0, 'UTC')}"
-
-
-def c_folded(columns: list[str], where: str = "1") -> str:
-    tops = ",\n".join(
-        f"top{i} AS (SELECT {c} AS v FROM m GROUP BY {c} ORDER BY count() DESC, {c} NULLS LAST LIMIT 50)"
-        for i, c in enumerate(columns)
-    )
-    keys = ", ".join(
-        f"if(tuple({c}) GLOBAL IN (SELECT tuple(v) FROM top{i}), {c}, '\\0others') AS k{i}" for i, c in enumerate(columns)
-    )
-    names = ", ".join(f"k{i}" for i in range(len(columns)))
-    return (
-        f"WITH m AS (SELECT * FROM sessions WHERE {C_TENANT} AND {where}),\n{tops}\n"
-        f"SELECT {names}, {C_METRICS} FROM (SELECT {keys}, * FROM m) GROUP BY {names}"
-    )
-
-
-def c_list(where: str, offset: int = 0) -> str:
-    from sessionscope import shape
-
-    return (
-        f"SELECT {', '.join(shape.SESSION_COLUMNS)} FROM sessions WHERE {C_TENANT} AND {where} "
-        f"ORDER BY uploaded_at DESC, session_id LIMIT 51 OFFSET {offset}"
-    )
 
 
 # --- Polars and numpy ----------------------------------------------------------------------------
@@ -223,19 +207,19 @@ def queries() -> list[Query]:
     scr = pl.col("screens")
     return [
         Query("list: 1 filter (country)", "list", {"filters": [usa]},
-              [d_list("device_country = 'USA'")], [c_list("device_country = 'USA'")],
+              [list_sql("duckdb", "device_country = 'USA'")], [list_sql("clickhouse", "device_country = 'USA'")],
               lambda df: pl_list(df, pl.col("device_country") == "USA"),
               lambda c: np_list(c, np_window(c) & (c.country == c.usa))),
         Query("list: 2 filters (ios, duration>60)", "list", {"filters": ios_long},
-              [d_list("platform = 'ios' AND duration_sec > 60")], [c_list("platform = 'ios' AND duration_sec > 60")],
+              [list_sql("duckdb", "platform = 'ios' AND duration_sec > 60")], [list_sql("clickhouse", "platform = 'ios' AND duration_sec > 60")],
               lambda df: pl_list(df, (pl.col("platform") == "ios") & (pl.col("duration_sec") > 60))),
         Query("list: deep page 100 (country)", "list", {"filters": [usa], "page": 100},
-              [d_list("device_country = 'USA'", 4950)], [c_list("device_country = 'USA'", 4950)],
+              [list_sql("duckdb", "device_country = 'USA'", 4950)], [list_sql("clickhouse", "device_country = 'USA'", 4950)],
               lambda df: pl_list(df, pl.col("device_country") == "USA", 4950),
               lambda c: np_list(c, np_window(c) & (c.country == c.usa), 4950)),
         Query("list: screen has_any + crashed", "list", {"filters": screens},
-              [d_list("list_has_any(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
-              [c_list("hasAny(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
+              [list_sql("duckdb", "list_has_any(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
+              [list_sql("clickhouse", "hasAny(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
               lambda df: pl_list(df, (scr.list.contains("CartActivity") | scr.list.contains("CartViewController"))
                                  & pl.col("is_crashed"))),
         Query("analytics: totals", "analytics", {},
@@ -243,14 +227,14 @@ def queries() -> list[Query]:
               lambda df: df.lazy().filter(pl_window()).select(pl_metrics()).collect(), np_totals),
         Query("analytics: group model, filter country", "analytics",
               {"group_by": [{"attribute": "device_model"}], "filters": [usa]},
-              [d_folded(["model"], "device_country = 'USA'")], [c_folded(["model"], "device_country = 'USA'")],
+              [folded("duckdb", ["model"], "device_country = 'USA'")], [folded("clickhouse", ["model"], "device_country = 'USA'")],
               lambda df: pl_group(df, ["model"], pl.col("device_country") == "USA"),
               lambda c: np_group(c, c.model, c.n_model, np_window(c) & (c.country == c.usa))),
         Query("analytics: group version x model", "analytics",
               {"group_by": [{"attribute": "app_version"}, {"attribute": "device_model"}],
                "filters": [_f("device_platform", "equal", "1")]},
-              [d_folded(["app_version", "model"], "platform = 'android'")],
-              [c_folded(["app_version", "model"], "platform = 'android'")],
+              [folded("duckdb", ["app_version", "model"], "platform = 'android'")],
+              [folded("clickhouse", ["app_version", "model"], "platform = 'android'")],
               lambda df: pl_group(df, ["app_version", "model"], pl.col("platform") == "android"),
               lambda c: np_group(c, (c.version + 1) * c.n_model + c.model, c.n_version * c.n_model,
                                  np_window(c) & c.android)),
@@ -266,7 +250,7 @@ def queries() -> list[Query]:
               lambda c: np_group(c, (c.t - _secs(datetime(2026, 9, 28))) // (7 * 86400), 8, np_window(c))),
         Query("analytics: group custom property", "analytics",
               {"group_by": [{"attribute": "user_custom_property", "property_name": "age_group"}]},
-              [d_folded(["uprops['age_group']"])], [c_folded(["uprops['age_group']"])],
+              [folded("duckdb", ["uprops['age_group']"])], [folded("clickhouse", ["uprops['age_group']"])],
               lambda df: pl_group(df, ["age_group"])),
         Query("analytics: comparison (totals)", "analytics", {"comparison": 1},
               [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"] * 2,

@@ -115,6 +115,8 @@ class GroupWriter:
 
 def _groups(jobs: list[_Job]) -> list[list[_Job]]:
     """Split queued jobs into writes: per app, in order, a new write whenever a session id repeats."""
+    if len(jobs) == 1:  # the common case when not under load: no ids to compare
+        return [jobs]
     out: list[list[_Job]] = []
     open_group: dict[str, tuple[list[_Job], set[str]]] = {}
     for job in jobs:
