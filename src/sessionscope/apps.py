@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -118,23 +119,24 @@ class KeyCache:
     0.6 ms on the embedded store). Only successes are remembered, for `ttl` seconds; a wrong key is always
     checked against the table, in constant time."""
 
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.clock = clock
         self._until: dict[tuple[str, str, str], float] = {}
 
     def known(self, appid: str | None, key: str | None, kind: str) -> bool:
         if self.ttl <= 0 or not appid or not key:
             return False
         until = self._until.get((appid, kind, hash_key(key)))
-        return until is not None and until > time.monotonic()
+        return until is not None and until > self.clock()
 
     def remember(self, appid: str, key: str, kind: str) -> None:
         if self.ttl <= 0:
             return
         if len(self._until) >= self.max_entries:
             self._until.clear()
-        self._until[(appid, kind, hash_key(key))] = time.monotonic() + self.ttl
+        self._until[(appid, kind, hash_key(key))] = self.clock() + self.ttl
 
     def forget(self) -> None:
         self._until.clear()

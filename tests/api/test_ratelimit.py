@@ -18,7 +18,7 @@ class LimitedServer(Server):
     @property
     def env(self) -> dict[str, str]:
         env = super().env
-        env["SESSIONSCOPE_RATE_LIMIT_PER_SECOND"] = "3"
+        env["SESSIONSCOPE_RATE_LIMIT_PER_SECOND"] = "2"  # 3 requests must fit in 0.5 s, even on a busy machine
         return env
 
 
@@ -37,8 +37,8 @@ def test_over_the_limit_is_429_with_retry_after(limited, path: str) -> None:
     server, a, b = limited
     time.sleep(1.1)
     with server.client() as client:
-        codes = [client.get(path, headers=a.read_headers).status_code for _ in range(3)]
-        assert codes == [200, 200, 200]
+        codes = [client.get(path, headers=a.read_headers).status_code for _ in range(2)]
+        assert codes == [200, 200]
         r = client.get(path, headers=a.read_headers)
         assert r.status_code == 429
         assert r.headers["retry-after"] == "1"
@@ -47,7 +47,7 @@ def test_over_the_limit_is_429_with_retry_after(limited, path: str) -> None:
             "error": {
                 "status": 429,
                 "code": "rate_limited",
-                "message": "Rate limit exceeded: this app may make 3 requests per second; retry after 1 s.",
+                "message": "Rate limit exceeded: this app may make 2 requests per second; retry after 1 s.",
             },
         }
         assert client.get(path, headers=b.read_headers).status_code == 200, "another app keeps its budget"
@@ -61,7 +61,7 @@ def test_wrong_keys_do_not_spend_an_apps_budget(limited) -> None:
     with server.client() as client:
         wrong = {"appid": a.appid, "apikey": "not-the-key"}
         assert {client.get("/v2/session", headers=wrong).status_code for _ in range(10)} == {401}
-        assert [client.get("/v2/session", headers=a.read_headers).status_code for _ in range(3)] == [200] * 3
+        assert [client.get("/v2/session", headers=a.read_headers).status_code for _ in range(2)] == [200] * 2
 
 
 def test_off_by_default(loaded) -> None:

@@ -1,5 +1,7 @@
 """Group commit: queued batches of an app share a write, later documents still win, failures reach every caller."""
 
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,9 +31,37 @@ def batch(app: str, ids: list[str], user: str = "u1", city: str = "Paris"):
     return b.sessions, b.events
 
 
+class GatedStore(DuckDBStore):
+    """The real store, except that a write can be held at its start until the test opens the gate."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def write_sessions(self, app_id, sessions, events):
+        self.entered.set()
+        assert self.gate.wait(timeout=30), "the test never opened the gate"
+        return super().write_sessions(app_id, sessions, events)
+
+    @contextmanager
+    def holding_first_write(self):
+        """Inside: the next write has started (the writer thread took it off the queue) and waits."""
+        self.entered.clear()
+        self.gate.clear()
+        try:
+            yield
+        finally:
+            self.gate.set()
+
+    def wait_until_writing(self) -> None:
+        assert self.entered.wait(timeout=30), "the writer thread never started the write"
+
+
 @pytest.fixture
 def store(tmp_path: Path):
-    s = DuckDBStore(str(tmp_path / "s.duckdb"))
+    s = GatedStore(str(tmp_path / "s.duckdb"))
     yield s
     s.close()
 
@@ -43,10 +73,9 @@ def rows(store: DuckDBStore, app: str) -> dict[str, tuple[str, int]]:
 
 def test_batches_queued_behind_a_write_are_committed_together(store):
     writer = GroupWriter(store)
-    with store._write_lock:  # hold the store: the first batch waits inside its write, the rest queue up
+    with store.holding_first_write():  # the first batch waits inside its write, the rest queue up
         first = writer.submit(APP, *batch(APP, ["a1", "a2"]))
-        while writer._queue.qsize():
-            pass
+        store.wait_until_writing()
         queued = [writer.submit(APP, *batch(APP, [f"b{i}"])) for i in range(5)]
         other = writer.submit(OTHER, *batch(OTHER, ["c1"]))
         assert not first.done()
@@ -64,10 +93,9 @@ def test_batches_queued_behind_a_write_are_committed_together(store):
 
 def test_a_resent_session_starts_a_new_write_and_the_later_document_wins(store):
     writer = GroupWriter(store)
-    with store._write_lock:
+    with store.holding_first_write():
         first = writer.submit(APP, *batch(APP, ["x0"]))
-        while writer._queue.qsize():
-            pass
+        store.wait_until_writing()
         older = writer.submit(APP, *batch(APP, ["x1", "x2"], city="Lyon"))
         newer = writer.submit(APP, *batch(APP, ["x2"], city="Nice"))
     for f in (first, older, newer):
@@ -85,10 +113,9 @@ def test_a_failed_write_fails_every_batch_in_it_and_stores_none(store):
     good_sessions, good_events = batch(APP, ["g1"])
     bad_sessions, bad_events = batch(APP, ["b1"])
     bad_sessions = bad_sessions.drop_columns(["city"])  # the store cannot take this table
-    with store._write_lock:
+    with store.holding_first_write():
         first = writer.submit(APP, *batch(APP, ["h1"]))
-        while writer._queue.qsize():
-            pass
+        store.wait_until_writing()
         good = writer.submit(APP, good_sessions, good_events)
         bad = writer.submit(APP, bad_sessions, bad_events)
     first.result(timeout=30)
