@@ -183,8 +183,10 @@ def _numeric_ops() -> str:
     return ", ".join(NUMERIC_OPS)
 
 
-def _count_metric(name: str) -> Metric:
+def _count_metric(resource: Resource, name: str) -> Metric:
     count = COUNTS[name]
+    if count.per_session_row is not None and resource.relation == "sessions":
+        count = count.per_session_row
     return Metric(name, name, "", "count", count.template, COUNT, count.column, condition=count.condition)
 
 
@@ -224,7 +226,7 @@ def parse_metric(resource: Resource, item: dict[str, Any], i: int) -> Metric:
                 param="aggregation",
                 path=f"[{i}].operator",
             )
-        return _count_metric(name)
+        return _count_metric(resource, name)
     if measure is None and (attr is None or not attr.aggregatable or attr.type not in NUMERIC_INPUT_TYPES):
         what = "unknown attribute" if attr is None else "cannot aggregate"
         raise bad_request(
@@ -265,7 +267,7 @@ def parse_aggregation(resource: Resource, params: Mapping[str, Any]) -> tuple[tu
             parse_metric(resource, {"attribute": a, "operator": op}, i)
             for i, (a, op) in enumerate(DEFAULTS[resource.name])
         ]
-    primary = _count_metric(PRIMARY_COUNT[resource.name])
+    primary = _count_metric(resource, PRIMARY_COUNT[resource.name])
     metrics: dict[str, Metric] = {primary.key: primary}
     for m in requested:
         metrics.setdefault(m.key, m)

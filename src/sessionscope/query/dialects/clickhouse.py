@@ -82,6 +82,7 @@ CLICKHOUSE = Dialect(
         "agg_count": "count()",
         "agg_count_distinct": "uniqExact({x})",  # exact, never a sketch
         "agg_count_distinct_if": "uniqExactIf({x}, {cond})",
+        "agg_count_if": "countIf({cond})",
         "agg_sum": _SUM,
         "agg_avg": _AVG,
         # integer columns: the plain aggregates are exact, and skipping the Decimal256 path the `if` above

@@ -43,6 +43,7 @@ DUCKDB = Dialect(
         "agg_count": "count(*)",
         "agg_count_distinct": "count(DISTINCT {x})",
         "agg_count_distinct_if": "count(DISTINCT {x}) FILTER (WHERE {cond})",
+        "agg_count_if": "count(*) FILTER (WHERE {cond})",
         "agg_sum": "sum({x})",
         "agg_avg": "avg({x})",
         "agg_sum_int": "sum({x})",
