@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -315,18 +316,23 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
                     extra_env={"SESSIONSCOPE_RESULT_CACHE": "0"})
     server.start()
     read_url = api_url("/v2/session", {"filters": [{"attribute": "device_country", "operator": "equal", "value": "USA"}]})
-    reader = Client(server.port, {"appid": meta["appid"], "apikey": meta["apikey"]})
 
-    def read_for(seconds: float) -> list[float]:
-        ts, end = [], time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            t = time.perf_counter()
-            reader.get(read_url)
-            ts.append(time.perf_counter() - t)
-        return ts
+    def reader(*limit: str) -> subprocess.Popen:
+        """One client listing sessions in a process of its own (so the posting threads' interpreter lock
+        is not in its latency), for the given `--seconds S` or `--until-file F`."""
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "rps_client.py"), str(server.port), read_url, "--clients", "1",
+             *limit, "--header", f"appid={meta['appid']}", "--header", f"apikey={meta['apikey']}"],
+            stdout=subprocess.PIPE, text=True)
+
+    def latencies(proc: subprocess.Popen) -> dict:
+        out, _ = proc.communicate()
+        got = json.loads(out)
+        assert got["errors"] == 0, got
+        return {"median_ms": got["p50_ms"], "p95_ms": got["p95_ms"], "n": got["requests"]}
 
     try:
-        idle = summary(read_for(5))
+        idle = latencies(reader("--seconds", "5"))
         out["reader_idle"] = idle
         print(f"reader alone: p50 {idle['median_ms']:.1f} ms, p95 {idle['p95_ms']:.1f} ms", flush=True)
         headers = {"appid": meta["appid"], "X-Ingest-Key": meta["ingest_key"], "content-type": "application/json"}
@@ -343,23 +349,19 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
                 assert r.status == 200, answer
                 return answer["accepted"]
 
-            during: list[float] = []
-            stop = threading.Event()
-
-            def read_during(stop: threading.Event = stop, during: list[float] = during) -> None:
-                while not stop.is_set():
-                    during.extend(read_for(0.2))
-
-            reading = threading.Thread(target=read_during)
-            reading.start()
+            start_file, stop_file = (path.parent / f"reader-{what}-{os.getpid()}-{size}" for what in ("start", "stop"))
+            reading = reader("--start-file", str(start_file), "--until-file", str(stop_file))
+            time.sleep(0.5)  # the reader's process is up and connected
+            start_file.touch()
             t = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
                 accepted = sum(pool.map(post, bodies))
             elapsed = time.perf_counter() - t
-            stop.set()
-            reading.join()
+            stop_file.touch()
+            busy = latencies(reading)
+            start_file.unlink()
+            stop_file.unlink()
             assert accepted == len(docs)
-            busy = summary(during)
             out[f"http_batch_{size}"] = {"per_second": accepted / elapsed, "clients": clients, "reader": busy,
                                          "reader_p95_over_idle": busy["p95_ms"] / idle["p95_ms"]}
             print(f"HTTP ingest, batches of {size:>6,} ({clients} clients): {accepted / elapsed:8,.0f} sessions/s; "
