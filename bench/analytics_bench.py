@@ -25,6 +25,7 @@ import httpx
 import suite
 from common import DATA, copy_store, dataset, in_arrival_order, rss_mb, save, summary
 
+from sessionscope.store.duckdb import REBUILD_USER_STATE
 from support.server import Server
 
 WINDOW = {"lower": "2026-10-02T12:00:00Z", "upper": "2026-11-01T12:00:00Z"}
@@ -98,6 +99,9 @@ def replicated(n: int) -> tuple[Path, dict]:
             f"t.uxcamuserid || '-' || k AS uxcamuserid) FROM {table} t, range(1, {copies}) r(k)"
         )
     in_arrival_order(con)  # the copies are more traffic over the same days, not days after days
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'user_state'").fetchone()[0]:
+        for stmt in REBUILD_USER_STATE:  # the copies' users get their per-user state, as a write would give them
+            con.execute(stmt)
     con.execute("CHECKPOINT")
     assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == n
     con.close()

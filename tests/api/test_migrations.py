@@ -8,6 +8,7 @@ set written by the code of that version (Parquet, one file per table): 1 app, 40
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -81,6 +82,10 @@ def test_current_code_migrates_a_version_1_store(tmp_path: Path) -> None:
         assert store.schema_version() == latest
         applied = [r[0] for r in store.query("SELECT version FROM schema_migrations ORDER BY version", [])]
         assert applied == list(range(1, latest + 1))
+        # migration 2 summed up every stored user's sessions into user_state
+        state = store.query("SELECT uxcamuserid, session_count FROM user_state", [])
+        assert dict(state) == Counter(user for user, _ in v1_sessions.values())
+        assert len(state) == len(dict(state))
     finally:
         store.close()
 
@@ -117,6 +122,7 @@ def test_current_code_migrates_a_version_1_store(tmp_path: Path) -> None:
         assert store.schema_version() == latest
         assert store.query("SELECT count(*) FROM schema_migrations", []) == [(latest,)]
         assert store.query("SELECT count(*) FROM sessions", []) == [(41,)]
+        assert store.query("SELECT sum(session_count), count(*) FROM user_state", []) == [(41, len(state) + 1)]
         assert store.query("SELECT count(*) FROM events", []) == [(v1_events,)]
     finally:
         store.close()

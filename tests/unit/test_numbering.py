@@ -39,6 +39,31 @@ def expected(docs: dict[str, dict]) -> dict[str, tuple[int, str | None, str]]:
     return out
 
 
+def user_state(store: DuckDBStore) -> dict[str, tuple]:
+    rows = store.query(
+        "SELECT uxcamuserid, session_count, last_start, first_referer, first_screen_name FROM user_state "
+        "WHERE app_id = $1",
+        [APP],
+    )
+    assert len(rows) == len({r[0] for r in rows}), "one state row per user"
+    return {r[0]: r[1:] for r in rows}
+
+
+def expected_state(store: DuckDBStore, docs: dict[str, dict]) -> dict[str, tuple]:
+    """user -> (sessions, latest start, first referer, first screen): counted from the documents sent,
+    the latest start read from the stored sessions."""
+    starts = dict(store.query("SELECT uxcamuserid, max(started_at) FROM sessions WHERE app_id = $1 GROUP BY 1", [APP]))
+    by_user: dict[str, list[str]] = {}
+    for sid, d in docs.items():
+        by_user.setdefault(d["user"]["uxcamuserid"], []).append(sid)
+    numbered = expected(docs)
+    out = {}
+    for user, sids in by_user.items():
+        _, first_referer, first_screen = numbered[sids[0]]
+        out[user] = (len(sids), starts[user], first_referer, first_screen)
+    return out
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
@@ -61,6 +86,7 @@ def test_numbers_match_a_full_recomputation(tmp_path_factory, writes, batches, r
         store.write_sessions(APP, batch.sessions, batch.events)
         for d in chunk:
             latest[d["sessionId"]] = d
+        assert user_state(store) == expected_state(store, latest)
     rows = store.query(
         "SELECT session_id, session_number, first_referer, first_screen_name FROM sessions WHERE app_id = $1", [APP]
     )

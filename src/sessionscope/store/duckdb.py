@@ -33,6 +33,30 @@ def _table(name: str, columns: list[tuple[str, str]]) -> str:
     return f"CREATE TABLE {name} (\n  {cols}\n)"
 
 
+# Per-user state: what a write needs to number a user's next sessions (SPEC: sessionNumber and the user's
+# first-session attributes). It is kept in step with `sessions` inside every write's transaction, so a batch
+# looks its users up in a table of one row per user instead of scanning every session of the app (at 10M
+# sessions that scan took most of a write).
+USER_STATE_COLUMNS: list[tuple[str, str]] = [
+    ("app_id", "str"),
+    ("uxcamuserid", "str"),
+    ("session_count", "int"),
+    ("last_start", "ts"),  # the latest started_at
+    *((c, k) for c, k in SESSION_COLUMNS if c in numbering.FIRST_COLUMNS),
+]
+_FIRSTS = ", ".join(f"any_value({c})" for c in numbering.FIRST_COLUMNS)  # equal on every row of a user
+# the state of the users in $users, from their stored sessions (a user with none left gets no row)
+USER_STATE_FROM_SESSIONS = (
+    f"SELECT app_id, uxcamuserid, count(*), max(started_at), {_FIRSTS} FROM sessions "
+    "WHERE app_id = $app AND uxcamuserid IN (SELECT unnest($users::VARCHAR[])) GROUP BY app_id, uxcamuserid"
+)
+# every user's state, from scratch (the migration that adds the table; tools that write sessions by SQL)
+REBUILD_USER_STATE = [
+    "DELETE FROM user_state",
+    f"INSERT INTO user_state SELECT app_id, uxcamuserid, count(*), max(started_at), {_FIRSTS} FROM sessions "
+    "GROUP BY app_id, uxcamuserid",
+]
+
 # Each migration is applied once, in order, inside one transaction; never edit a released one.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -57,6 +81,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
         ],
     ),
+    (2, [_table("user_state", USER_STATE_COLUMNS), *REBUILD_USER_STATE]),
 ]
 
 # Derived per-user columns, recomputed from scratch for the users a batch reaches back into. The window
@@ -235,15 +260,17 @@ class DuckDBStore:
                         )
                 summaries = self._user_summaries(cur, app_id, batch_users)
                 sessions, recompute = numbering.assign(sessions, summaries, recompute)
+                full = sorted(recompute)
                 cur.register("_batch_sessions", sessions)
                 cur.register("_batch_events", events)
                 cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
                 if events.num_rows:
                     cur.execute("INSERT INTO events SELECT * FROM _batch_events")
                 if recompute:
-                    cur.execute(_RENUMBER_SQL[0], {"app": app_id, "users": sorted(recompute)})
+                    cur.execute(_RENUMBER_SQL[0], {"app": app_id, "users": full})
                     for stmt in _RENUMBER_SQL[1:]:
                         cur.execute(stmt)
+                self._update_user_state(cur, app_id, sorted(set(batch_users) | recompute), full)
                 if replaced:
                     # an uploaded replay outlives a re-sent session document
                     cur.execute(
@@ -281,9 +308,8 @@ class DuckDBStore:
         cur: duckdb.DuckDBPyConnection, app_id: str, users: list[str]
     ) -> dict[str, numbering.UserSummary]:
         rows = cur.execute(
-            f"SELECT uxcamuserid, count(*), max(started_at), "
-            f"{', '.join(f'any_value({c})' for c in numbering.FIRST_COLUMNS)} "
-            "FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) GROUP BY uxcamuserid",
+            f"SELECT uxcamuserid, session_count, last_start, {', '.join(numbering.FIRST_COLUMNS)} "
+            "FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
             [app_id, users],
         ).fetchall()
         out = {}
@@ -291,6 +317,23 @@ class DuckDBStore:
             first = [list(v.items()) if isinstance(v, dict) else v for v in first]
             out[user] = numbering.UserSummary(count, last, tuple(first))
         return out
+
+    @staticmethod
+    def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, touched: list[str], full: list[str]) -> None:
+        """After a batch is stored: the new state of every user it touched. Appending users' state follows
+        from the batch (numbered base+1..base+n, so the count is the largest number); users renumbered from
+        scratch (`full`) are summed up again from their sessions."""
+        cur.execute(
+            "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
+            [app_id, touched],
+        )
+        cur.execute(
+            f"INSERT INTO user_state SELECT app_id, uxcamuserid, max(session_number), max(started_at), {_FIRSTS} "
+            "FROM _batch_sessions WHERE uxcamuserid NOT IN (SELECT unnest($1::VARCHAR[])) GROUP BY app_id, uxcamuserid",
+            [full],
+        )
+        if full:
+            cur.execute(f"INSERT INTO user_state {USER_STATE_FROM_SESSIONS}", {"app": app_id, "users": full})
 
     def videos_for(self, app_id: str, session_ids: list[str]) -> dict[str, tuple[str, str, int]]:
         rows = self.query(
