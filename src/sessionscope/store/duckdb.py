@@ -45,11 +45,6 @@ USER_STATE_COLUMNS: list[tuple[str, str]] = [
     *((c, k) for c, k in SESSION_COLUMNS if c in numbering.FIRST_COLUMNS),
 ]
 _FIRSTS = ", ".join(f"any_value({c})" for c in numbering.FIRST_COLUMNS)  # equal on every row of a user
-# the state of the users in $users, from their stored sessions (a user with none left gets no row)
-USER_STATE_FROM_SESSIONS = (
-    f"SELECT app_id, uxcamuserid, count(*), max(started_at), {_FIRSTS} FROM sessions "
-    "WHERE app_id = $app AND uxcamuserid IN (SELECT unnest($users::VARCHAR[])) GROUP BY app_id, uxcamuserid"
-)
 # every user's state, from scratch (the migration that adds the table; tools that write sessions by SQL)
 REBUILD_USER_STATE = [
     "DELETE FROM user_state",
@@ -89,7 +84,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
 # DuckDB rewrites every row group an update touches at the next checkpoint.
 _RENUMBER_SQL = [
     """CREATE OR REPLACE TEMP TABLE _renumber AS
-    SELECT rowid AS rid,
+    SELECT rowid AS rid, app_id, uxcamuserid, started_at,
       session_number AS old_number, row_number() OVER w AS session_number,
       first_referer AS old_referer, first_value(referer) OVER w AS first_referer,
       first_referer_domain AS old_referer_domain, first_value(referer_domain) OVER w AS first_referer_domain,
@@ -108,6 +103,9 @@ _RENUMBER_SQL = [
     WHERE sessions.rowid = r.rid AND (r.old_referer IS DISTINCT FROM r.first_referer
       OR r.old_referer_domain IS DISTINCT FROM r.first_referer_domain
       OR r.old_screen_name IS DISTINCT FROM r.first_screen_name OR r.old_utm IS DISTINCT FROM r.first_utm)""",
+    # their state, from the same rows (the write removed their old state rows first)
+    f"""INSERT INTO user_state SELECT app_id, uxcamuserid, max(session_number), max(started_at), {_FIRSTS}
+    FROM _renumber GROUP BY app_id, uxcamuserid""",
     "DROP TABLE _renumber",
 ]
 
@@ -266,11 +264,11 @@ class DuckDBStore:
                 cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
                 if events.num_rows:
                     cur.execute("INSERT INTO events SELECT * FROM _batch_events")
+                self._update_user_state(cur, app_id, sorted(set(batch_users) | recompute), full)
                 if recompute:
                     cur.execute(_RENUMBER_SQL[0], {"app": app_id, "users": full})
                     for stmt in _RENUMBER_SQL[1:]:
                         cur.execute(stmt)
-                self._update_user_state(cur, app_id, sorted(set(batch_users) | recompute), full)
                 if replaced:
                     # an uploaded replay outlives a re-sent session document
                     cur.execute(
@@ -320,9 +318,9 @@ class DuckDBStore:
 
     @staticmethod
     def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, touched: list[str], full: list[str]) -> None:
-        """After a batch is stored: the new state of every user it touched. Appending users' state follows
-        from the batch (numbered base+1..base+n, so the count is the largest number); users renumbered from
-        scratch (`full`) are summed up again from their sessions."""
+        """After a batch is stored: remove the state of every user it touched, and write the appending users'
+        new state, which follows from the batch (numbered base+1..base+n, so the count is the largest number).
+        The renumbering that follows writes the state of the users it renumbers from scratch (`full`)."""
         cur.execute(
             "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
             [app_id, touched],
@@ -332,8 +330,6 @@ class DuckDBStore:
             "FROM _batch_sessions WHERE uxcamuserid NOT IN (SELECT unnest($1::VARCHAR[])) GROUP BY app_id, uxcamuserid",
             [full],
         )
-        if full:
-            cur.execute(f"INSERT INTO user_state {USER_STATE_FROM_SESSIONS}", {"app": app_id, "users": full})
 
     def videos_for(self, app_id: str, session_ids: list[str]) -> dict[str, tuple[str, str, int]]:
         rows = self.query(

@@ -1,0 +1,113 @@
+"""The embedded store's write path, statement by statement, on a private copy of a bench dataset.
+
+Writes batches of 1,000 fresh demo sessions (in upload order, as SDKs send them) through
+`DuckDBStore.write_sessions`, and prints the median time per batch and where it goes. The baseline, timed in
+the same run on the same store: the per-user summary of each batch's users computed from `sessions`, the
+scan every write made before the `user_state` table.
+
+Usage: python bench/write_path.py [--size 1000000] [--batches 12]
+(the first batch also builds the store's filter of known session ids, so it is reported on its own)
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from analytics_bench import replicated  # noqa: E402
+from common import copy_store, save  # noqa: E402
+
+from sessionscope.demo import generate_sessions  # noqa: E402
+from sessionscope.ingest import Limits, normalise_batch  # noqa: E402
+from sessionscope.store import numbering  # noqa: E402
+from sessionscope.store.duckdb import DuckDBStore  # noqa: E402
+
+BATCH = 1_000
+# what a write computed for its users before user_state: a scan of all the app's sessions
+SCAN = (
+    f"SELECT uxcamuserid, count(*), max(started_at), {', '.join(f'any_value({c})' for c in numbering.FIRST_COLUMNS)} "
+    "FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) GROUP BY uxcamuserid"
+)
+
+
+class _Timed:
+    """A cursor that adds each statement's time (execute and fetch) to a counter."""
+
+    def __init__(self, cur: Any, times: collections.Counter) -> None:
+        self.cur, self.times, self.key = cur, times, ""
+
+    def execute(self, sql: str, *args: Any) -> _Timed:
+        self.key = " ".join(sql.split())[:72]
+        t = time.perf_counter()
+        self.cur.execute(sql, *args)
+        self.times[self.key] += time.perf_counter() - t
+        return self
+
+    def _fetch(self, name: str) -> Any:
+        t = time.perf_counter()
+        out = getattr(self.cur, name)()
+        self.times[self.key] += time.perf_counter() - t
+        return out
+
+    def fetchall(self) -> Any:
+        return self._fetch("fetchall")
+
+    def fetchnumpy(self) -> Any:
+        return self._fetch("fetchnumpy")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cur, name)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--batches", type=int, default=12)
+    args = ap.parse_args()
+    path, meta = replicated(args.size)
+    store = DuckDBStore(str(copy_store(path, "write-path")))
+    app = meta["appid"]
+    now = datetime(2026, 11, 1, 12)
+    docs = sorted(generate_sessions(BATCH * args.batches, days=30, seed=5, now=now.replace(tzinfo=UTC)),
+                  key=lambda d: d["property"]["uploadedServerTime"])
+    batches = [normalise_batch(app, docs[i:i + BATCH], now=now, limits=Limits()) for i in range(0, len(docs), BATCH)]
+
+    times: collections.Counter = collections.Counter()
+    real = store._cursor
+    per_batch, scans = [], []
+    for k, b in enumerate(batches):
+        users = sorted(set(b.sessions.column("uxcamuserid").to_pylist()))
+        t = time.perf_counter()
+        real().execute(SCAN, [app, users]).fetchall()
+        scans.append(time.perf_counter() - t)
+        if k == 1:
+            times.clear()  # the breakdown leaves out the first batch, which builds the id filter
+        store._cursor = lambda: _Timed(real(), times)  # type: ignore[method-assign]
+        t = time.perf_counter()
+        store.write_sessions(app, b.sessions, b.events)
+        per_batch.append(time.perf_counter() - t)
+        store._cursor = real  # type: ignore[method-assign]
+    store.close()
+
+    write, scan = statistics.median(per_batch[1:]) * 1000, statistics.median(scans[1:]) * 1000
+    out = {"size": args.size, "batch": BATCH, "first_write_ms": per_batch[0] * 1000, "write_ms": write,
+           "users_scan_ms": scan, "statements_ms": {k: v / (len(batches) - 1) * 1000 for k, v in times.most_common()}}
+    print(f"{args.size:,} sessions, batches of {BATCH:,}: first write {out['first_write_ms']:.0f} ms (builds the id "
+          f"filter), then {write:.1f} ms per write (median)")
+    print(f"  baseline, the same users summed up from sessions: {scan:.1f} ms; "
+          f"the whole write is {write / scan:.2f}x that scan")
+    for stmt, ms in out["statements_ms"].items():
+        print(f"  {ms:8.1f} ms  {stmt}")
+    save(f"write-path-{args.size}", out)
+
+
+if __name__ == "__main__":
+    main()
