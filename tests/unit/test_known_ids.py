@@ -49,3 +49,49 @@ def test_a_reopened_store_still_replaces_sessions_written_before(tmp_path):
     got = dict(store.query("SELECT session_id, city FROM sessions WHERE session_id IN ('s5', 'new', 's6')", []))
     assert got == {"s5": "Lyon", "new": "Rome", "s6": "Paris"}
     assert store.query("SELECT count(*) FROM sessions", []) == [(3001,)]
+
+
+def test_writes_while_the_filter_is_built_are_neither_missed_nor_duplicated(tmp_path):
+    """The filter is built in a thread: writes meanwhile look every id up, and their ids reach the filter."""
+    import threading
+    from datetime import datetime
+
+    from sessionscope.ingest import Limits, normalise_batch
+    from sessionscope.store.duckdb import DuckDBStore
+
+    app, now = "ab" * 12, datetime(2026, 1, 1)
+
+    def write(store, sid_city):
+        docs = [{"sessionId": sid, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"},
+                 "user": {"uxcamuserid": f"u{sid}"}, "location": {"city": city}} for sid, city in sid_city]
+        b = normalise_batch(app, docs, now=now, limits=Limits())
+        store.write_sessions(app, b.sessions, b.events)
+
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    gate, started = threading.Event(), threading.Event()
+
+    def slow_build(hashes):
+        started.set()
+        assert gate.wait(30)
+        return KnownIds(hashes)
+
+    store._build_known = slow_build
+    write(store, [("a", "Paris"), ("b", "Paris")])  # starts the build (of an empty table), held at the gate
+    assert started.wait(30) and store._known.get(app) is None
+    write(store, [("b", "Lyon"), ("c", "Paris")])  # no filter yet: "b" is found by looking it up
+    write(store, [("c", "Nice")])
+    gate.set()
+    for _ in range(300):  # the thread installs the filter under the write lock
+        if store._known.get(app) is not None:
+            break
+        threading.Event().wait(0.01)
+    known = store._known[app]
+    assert app not in store._pending
+    # the filter holds every id written while it was built, so re-sending them still replaces
+    ids = ["a", "b", "c"]
+    hashes = next(iter(store._conn.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) t(x)", [ids]).fetchnumpy().values()))
+    assert known.maybe(hashes).all()
+    write(store, [("a", "Rome"), ("c", "Oslo")])
+    got = store.query("SELECT session_id, city FROM sessions ORDER BY session_id", [])
+    assert got == [("a", "Rome"), ("b", "Lyon"), ("c", "Oslo")]
+    store.close()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from ..errors import StoreUnavailable
@@ -153,7 +154,11 @@ class DuckDBStore:
                 "(is a sessionscope server already using this file? stop it first)"
             ) from exc
         self._write_lock = threading.Lock()
-        self._known: dict[str, KnownIds] = {}  # per app; only touched under the write lock
+        # per app, only touched under the write lock: the filter of stored ids, and while one is being built,
+        # the hashes written since its table scan (see _known_ids)
+        self._known: dict[str, KnownIds] = {}
+        self._pending: dict[str, list[np.ndarray]] = {}
+        self._build_known: Callable[[np.ndarray], KnownIds] = KnownIds
         # this process is the file's only writer, so a count of its commits tells when results go stale
         self.results = ResultCache(max_entries=result_cache)
         self._local = threading.local()
@@ -237,7 +242,7 @@ class DuckDBStore:
                 known = self._known_ids(cur, app_id)
                 hashes = cur.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) AS t(x)", [ids]).fetchnumpy()
                 hashes = next(iter(hashes.values()))  # unnest keeps the list's order
-                maybe = [ids[i] for i in known.maybe(hashes).nonzero()[0]]
+                maybe = ids if known is None else [ids[i] for i in known.maybe(hashes).nonzero()[0]]
                 replaced = []
                 if maybe:
                     replaced = cur.execute(
@@ -278,7 +283,10 @@ class DuckDBStore:
                         [app_id, ids],
                     )
                 # before the commit: should the commit fail, an extra id only costs a lookup later
-                known.add(hashes)
+                if known is not None:
+                    known.add(hashes)
+                if app_id in self._pending:
+                    self._pending[app_id].append(hashes)
                 cur.execute("COMMIT")
                 self.results.bump()
             except Exception as exc:
@@ -293,13 +301,37 @@ class DuckDBStore:
                     except Exception:  # noqa: BLE001 - not registered when the transaction failed early
                         pass
 
-    def _known_ids(self, cur: duckdb.DuckDBPyConnection, app_id: str) -> KnownIds:
-        """The app's id filter, built from the table on first use and again whenever it fills up."""
+    def _known_ids(self, cur: duckdb.DuckDBPyConnection, app_id: str) -> KnownIds | None:
+        """The app's id filter, or None while there is none yet (the caller then looks every id up).
+
+        A filter is built from the table the first time an app is written in this process, and again, larger,
+        when it fills up. Reading the hashes is one quick scan, done here under the write lock; building the
+        filter from them takes seconds on a large store (7 s at 10M sessions), so it runs in a thread and a
+        write never waits for it. Until it is installed, writes record their hashes in `_pending`; the
+        thread adds them, under the write lock, as it installs the filter. A full filter stays in use
+        meanwhile: it has more false positives but never a false negative.
+        """
         known = self._known.get(app_id)
-        if known is None or known.full:
+        if (known is None or known.full) and app_id not in self._pending:
             stored = cur.execute("SELECT hash(session_id) FROM sessions WHERE app_id = $1", [app_id]).fetchnumpy()
-            known = self._known[app_id] = KnownIds(next(iter(stored.values())))
+            self._pending[app_id] = []
+            threading.Thread(
+                target=self._install_known, args=(app_id, next(iter(stored.values()))),
+                name="sessionscope-known-ids", daemon=True,
+            ).start()
         return known
+
+    def _install_known(self, app_id: str, stored: np.ndarray) -> None:
+        try:
+            built = self._build_known(stored)
+        except BaseException:  # noqa: BLE001 - never installed: the next write starts another build
+            with self._write_lock:
+                self._pending.pop(app_id, None)
+            raise
+        with self._write_lock:
+            for hashes in self._pending.pop(app_id):
+                built.add(hashes)
+            self._known[app_id] = built
 
     @staticmethod
     def _user_summaries(

@@ -5,8 +5,9 @@ the embedded store that lookup scans the app's whole session_id column (19 ms pe
 and growing with the store). The filter answers "certainly not stored" for nearly all new ids, so only the
 few "maybe" ids (re-sent sessions, about 0.3% false positives) are looked up.
 
-It never gives a false negative: it is built from the table under the store's write lock, the first time
-an app is written in this process, and every id written afterwards is added. Deleted ids stay in it, which
+It never gives a false negative: the table's hashes are read under the store's write lock the first time
+an app is written in this process, the filter is built from them in a thread (seconds at 10M ids; writes
+look every id up until it is there), and every id written after that read is added. Deleted ids stay in it, which
 only costs a lookup. Hashes are DuckDB's `hash()` of the id, so building it is one vectorised scan.
 """
 
