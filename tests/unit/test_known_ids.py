@@ -1,8 +1,23 @@
 """The known-id filter never forgets an id it was given, and rarely claims one it was not."""
 
+import threading
+from datetime import datetime
+
 import numpy as np
 
+from sessionscope.ingest import Limits, normalise_batch
+from sessionscope.store.duckdb import DuckDBStore
 from sessionscope.store.known_ids import KnownIds
+
+APP, NOW = "ab" * 12, datetime(2026, 1, 1)
+
+
+def write(store: DuckDBStore, sid_city: list[tuple[str, str]]) -> None:
+    docs = [{"sessionId": sid, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"},
+             "user": {"uxcamuserid": f"u{sid}"}, "location": {"city": city}} for sid, city in sid_city]
+    b = normalise_batch(APP, docs, now=NOW, limits=Limits())
+    assert not b.rejected, b.rejected[:1]
+    store.write_sessions(APP, b.sessions, b.events)
 
 
 def test_no_false_negatives_and_few_false_positives():
@@ -26,20 +41,6 @@ def test_empty_filter_says_nothing_is_stored():
 
 
 def test_a_reopened_store_still_replaces_sessions_written_before(tmp_path):
-    from datetime import datetime
-
-    from sessionscope.ingest import Limits, normalise_batch
-    from sessionscope.store.duckdb import DuckDBStore
-
-    app, now = "ab" * 12, datetime(2026, 1, 1)
-
-    def write(store, sid_city):
-        docs = [{"sessionId": sid, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"},
-                 "user": {"uxcamuserid": f"u{sid}"}, "location": {"city": city}} for sid, city in sid_city]
-        b = normalise_batch(app, docs, now=now, limits=Limits())
-        assert not b.rejected, b.rejected[:1]
-        store.write_sessions(app, b.sessions, b.events)
-
     store = DuckDBStore(str(tmp_path / "s.duckdb"))
     write(store, [(f"s{i}", "Paris") for i in range(3000)])
     store.close()
@@ -53,20 +54,6 @@ def test_a_reopened_store_still_replaces_sessions_written_before(tmp_path):
 
 def test_writes_while_the_filter_is_built_are_neither_missed_nor_duplicated(tmp_path):
     """The filter is built in a thread: writes meanwhile look every id up, and their ids reach the filter."""
-    import threading
-    from datetime import datetime
-
-    from sessionscope.ingest import Limits, normalise_batch
-    from sessionscope.store.duckdb import DuckDBStore
-
-    app, now = "ab" * 12, datetime(2026, 1, 1)
-
-    def write(store, sid_city):
-        docs = [{"sessionId": sid, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"},
-                 "user": {"uxcamuserid": f"u{sid}"}, "location": {"city": city}} for sid, city in sid_city]
-        b = normalise_batch(app, docs, now=now, limits=Limits())
-        store.write_sessions(app, b.sessions, b.events)
-
     store = DuckDBStore(str(tmp_path / "s.duckdb"))
     gate, started = threading.Event(), threading.Event()
 
@@ -77,16 +64,16 @@ def test_writes_while_the_filter_is_built_are_neither_missed_nor_duplicated(tmp_
 
     store._build_known = slow_build
     write(store, [("a", "Paris"), ("b", "Paris")])  # starts the build (of an empty table), held at the gate
-    assert started.wait(30) and store._known.get(app) is None
+    assert started.wait(30) and store._known.get(APP) is None
     write(store, [("b", "Lyon"), ("c", "Paris")])  # no filter yet: "b" is found by looking it up
     write(store, [("c", "Nice")])
     gate.set()
     for _ in range(300):  # the thread installs the filter under the write lock
-        if store._known.get(app) is not None:
+        if store._known.get(APP) is not None:
             break
         threading.Event().wait(0.01)
-    known = store._known[app]
-    assert app not in store._pending
+    known = store._known[APP]
+    assert APP not in store._pending
     # the filter holds every id written while it was built, so re-sending them still replaces
     ids = ["a", "b", "c"]
     hashes = next(iter(store._conn.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) t(x)", [ids]).fetchnumpy().values()))
