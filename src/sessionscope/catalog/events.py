@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .sessions import SESSION_ATTRIBUTES
+from .sessions import SESSION_BY_NAME as _SESSION
+from .sessions import WEB_ONLY
+from .sessions import shared as _shared
 from .types import BUCKET, COUNT, JSON, STRING, Attribute, Resource
-
-_SESSION = {a.name: a for a in SESSION_ATTRIBUTES}
-
-
-def _shared(*names: str) -> list[Attribute]:
-    return [_SESSION[n] for n in names]
 
 
 def _of_session(*names: str) -> list[Attribute]:
@@ -65,19 +61,7 @@ EVENT_ATTRIBUTES: list[Attribute] = [
         aggregatable=True,
     ),
     # Web only
-    *_shared(
-        "user_first_utm",
-        "user_first_referer",
-        "user_first_screen_name",
-        "user_first_referer_domain",
-        "browser_name",
-        "browser_version",
-        "referer",
-        "referer_domain",
-        "utm",
-        "device_os_name",
-        "device_type",
-    ),
+    *_shared(*WEB_ONLY),
     # Counts: metrics only
     Attribute("event_count", COUNT, "Number of events"),
     Attribute("event_unique_user_count", COUNT, "Distinct users with a matching event"),

@@ -102,6 +102,19 @@ SESSION_ATTRIBUTES: list[Attribute] = [
     Attribute("session_new_users_count", COUNT, "Users whose first session is among the matching sessions"),
 ]
 
+# the web SDK's attributes, which every resource takes over from sessions unchanged
+WEB_ONLY = (
+    "user_first_utm", "user_first_referer", "user_first_screen_name", "user_first_referer_domain", "browser_name",
+    "browser_version", "referer", "referer_domain", "utm", "device_os_name", "device_type",
+)
+SESSION_BY_NAME = {a.name: a for a in SESSION_ATTRIBUTES}
+
+
+def shared(*names: str) -> list[Attribute]:
+    """Session attributes that another resource takes over unchanged."""
+    return [SESSION_BY_NAME[n] for n in names]
+
+
 SESSIONS = Resource(
     name="session",
     table="sessions",

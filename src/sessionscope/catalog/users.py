@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .sessions import SESSION_ATTRIBUTES
+from .sessions import SESSION_BY_NAME as _SESSION
+from .sessions import WEB_ONLY
+from .sessions import shared as _shared
 from .types import COUNT, DATETIME, FLOAT, INTEGER, Attribute, Resource
-
-_SESSION = {a.name: a for a in SESSION_ATTRIBUTES}
-
-
-def _shared(*names: str) -> list[Attribute]:
-    return [_SESSION[n] for n in names]
 
 
 def _total(name: str, kind: str, description: str) -> Attribute:
@@ -64,19 +60,9 @@ USER_ATTRIBUTES: list[Attribute] = [
         "user_custom_property",
         "user_name",
         "uxcamuserid",
-        # Web only
-        "user_first_utm",
-        "user_first_referer",
-        "user_first_screen_name",
-        "user_first_referer_domain",
-        "browser_name",
-        "browser_version",
-        "referer",
-        "referer_domain",
-        "utm",
-        "device_os_name",
-        "device_type",
     ),
+    # Web only
+    *_shared(*WEB_ONLY),
     # Counts: metrics only
     Attribute("user_count", COUNT, "Number of users"),
     Attribute("session_new_users_count", COUNT, "Users whose first session is among the matching sessions"),
