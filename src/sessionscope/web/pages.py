@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +20,7 @@ from ..catalog import EVENTS, OPERATORS, SESSIONS, Resource
 from ..catalog.types import JSON
 from ..detail import ALL_TIME, session_detail
 from ..errors import ApiError
+from ..query.metrics import PRIMARY_COUNT
 from . import charts, filters
 from . import format as fmt
 from .auth import Viewer, login_redirect, viewer
@@ -103,17 +106,27 @@ def _pagination(list_path: str, number: int, count: int, query: str) -> dict[str
 # -- the session list -------------------------------------------------------------------------------------
 
 
-@router.get("/app/{appid}/sessions/list/{page_no}")
-def session_list(
-    request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep, secret: SecretDep
+def _list_page(
+    request: Request,
+    appid: str,
+    page_no: str,
+    resource: Resource,
+    store: Any,
+    settings: Any,
+    load: Callable[[dict[str, Any], datetime], list[dict[str, Any]]],
+    links: Callable[[int, str], dict[str, Any]],
 ) -> Response:
+    """A list page of a resource (`/app/{appid}/{sessions|events}/list/{page}?filters`): its rows, a page at a
+    time, under the number of all matching rows. That number is the resource's primary count from the
+    analytics service over the same filters: what the analytics row that linked here shows."""
     who = _guard(request, appid)
     if isinstance(who, Response):
         return who
     if not page_no.isdigit() or int(page_no) < 1:
         return not_found(request, appid, "page", who.app_name)
     number = int(page_no)
-    list_path = f"/app/{appid}/sessions/list"
+    nav = f"{resource.name}s"
+    list_path = f"/app/{appid}/{nav}/list"
     if (redirect := _form_redirect(request, list_path)) is not None:
         return redirect
     query = request.url.query
@@ -121,38 +134,44 @@ def session_list(
     now = service.request_now()
     error: ApiError | None = None
     totals: dict[str, Any] = {}
-    sessions: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     try:
-        # The count is the analytics service's session_count over the same filters: the number the
-        # analytics row that linked here shows.
-        totals = analytics.session_analytics(store, settings, appid, {"filters": active}, now)["data"][0]
-        listed = service.list_sessions(
-            store,
-            settings,
-            secret,
-            appid,
-            {"filters": active, "page": number, "page_size": PAGE_SIZE, "with_video": "true"},
-            now,
-        )
-        sessions = listed["data"]
+        totals = analytics.resource_analytics(store, settings, appid, resource.name, {"filters": active}, now)
+        totals = totals["data"][0]
+        rows = load({"filters": active, "page": number, "page_size": PAGE_SIZE}, now)
     except ApiError as exc:
         error = exc
-    count = int(totals.get("session_count") or 0)
-    suffix = f"?{query}" if query else ""
+    count = int(totals.get(PRIMARY_COUNT[resource.name]) or 0)
     context = {
         "appid": appid,
         "app_name": who.app_name,
-        "nav": "sessions",
+        "nav": nav,
         "error": error.message if error else None,
         "totals": totals,
         "count": count,
-        "sessions": sessions,
+        nav: rows,
         **_pagination(list_path, number, count, query),
-        "detail_href": lambda sid: f"/app/{appid}/sessions/list/{number}/{sid}{suffix}",
-        "analytics_href": f"/app/{appid}/analytics{suffix}",
-        **_filter_form(active, error),
+        **links(number, f"?{query}" if query else ""),
+        **_filter_form(active, error, resource),
     }
-    return page(request, "sessions.html", context, status_code=400 if error else 200)
+    return page(request, f"{nav}.html", context, status_code=400 if error else 200)
+
+
+@router.get("/app/{appid}/sessions/list/{page_no}")
+def session_list(
+    request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep, secret: SecretDep
+) -> Response:
+    def load(params: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        params = {**params, "with_video": "true"}
+        return service.list_sessions(store, settings, secret, appid, params, now)["data"]
+
+    def links(number: int, suffix: str) -> dict[str, Any]:
+        return {
+            "detail_href": lambda sid: f"/app/{appid}/sessions/list/{number}/{sid}{suffix}",
+            "analytics_href": f"/app/{appid}/analytics{suffix}",
+        }
+
+    return _list_page(request, appid, page_no, SESSIONS, store, settings, load, links)
 
 
 # -- one session ------------------------------------------------------------------------------------------
@@ -203,43 +222,13 @@ def session_page(
 def event_list(
     request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep
 ) -> Response:
-    who = _guard(request, appid)
-    if isinstance(who, Response):
-        return who
-    if not page_no.isdigit() or int(page_no) < 1:
-        return not_found(request, appid, "page", who.app_name)
-    number = int(page_no)
-    list_path = f"/app/{appid}/events/list"
-    if (redirect := _form_redirect(request, list_path)) is not None:
-        return redirect
-    query = request.url.query
-    active = filters.from_query(query)
-    now = service.request_now()
-    error: ApiError | None = None
-    totals: dict[str, Any] = {}
-    events: list[dict[str, Any]] = []
-    try:
-        totals = analytics.resource_analytics(store, settings, appid, "event", {"filters": active}, now)[
-            "data"
-        ][0]
-        params = {"filters": active, "page": number, "page_size": PAGE_SIZE}
-        events = service.list_events(store, settings, appid, params, now)["data"]
-    except ApiError as exc:
-        error = exc
-    count = int(totals.get("event_count") or 0)
-    context = {
-        "appid": appid,
-        "app_name": who.app_name,
-        "nav": "events",
-        "error": error.message if error else None,
-        "totals": totals,
-        "count": count,
-        "events": events,
-        **_pagination(list_path, number, count, query),
-        "session_href": lambda url: _public_path(settings, url),
-        **_filter_form(active, error, EVENTS),
-    }
-    return page(request, "events.html", context, status_code=400 if error else 200)
+    def load(params: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        return service.list_events(store, settings, appid, params, now)["data"]
+
+    def links(number: int, suffix: str) -> dict[str, Any]:
+        return {"session_href": lambda url: _public_path(settings, url)}
+
+    return _list_page(request, appid, page_no, EVENTS, store, settings, load, links)
 
 
 @router.get("/app/{appid}/users/list/{page_no}/{uxcamuserid}")
