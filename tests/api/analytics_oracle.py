@@ -320,7 +320,7 @@ class AnalyticsOracle:
         }
         if not group_by:
             values = {(): {k: self._metric_values(a, sessions, totals) for k, a in metrics.items()}}
-        self._fill(group_by, values, metrics, lo, hi)
+        fill_buckets(group_by, values, metrics, lo, hi, BUCKETS, COUNTS)
 
         previous: dict[tuple, dict[str, Any]] = {}
         if comparison:
@@ -338,62 +338,70 @@ class AnalyticsOracle:
                     (): {m: self._metric_values(a, prev_sessions, prev_totals) for m, a in metrics.items()}
                 }
 
-        def sort_key(key: tuple) -> tuple:
-            parts: list[Any] = [
-                v for g, (v, _) in zip(group_by, key, strict=True) if g["attribute"] in BUCKETS
-            ]
-            m = values[key][order_key]
-            parts.append((m is None, -m if m is not None else 0))
-            for g, (v, other) in zip(group_by, key, strict=True):
-                if g["attribute"] not in BUCKETS:
-                    parts.append((other, v is None, v if v is not None else ""))
-            return tuple(parts)
+        return ordered_rows(group_by, values, previous, metrics, order_key, BUCKETS, COUNTS, comparison)
 
-        rows = []
-        for key in sorted(values, key=sort_key):
-            row: dict[str, Any] = {}
-            for g, (v, other) in zip(group_by, key, strict=True):
-                name = (
-                    g["attribute"]
-                    if g["attribute"] != "user_custom_property"
-                    else f"user_custom_property_{g['property_name']}"
-                )
-                if other:
-                    row[name] = "others"
-                elif g["attribute"] in BUCKETS:
-                    row[name] = bucket_label(BUCKETS[g["attribute"]], v)
-                else:
-                    row[name] = v
-            row.update(values[key])
-            if comparison:
-                before = previous.get(key)
-                for m in metrics:
-                    prev = before[m] if before is not None else (0 if m in COUNTS else None)
-                    cur = values[key][m]
-                    row[f"{m}_pct_change"] = (
-                        None if cur is None or not prev else round((cur - prev) / prev * 100, 2)
-                    )
-            rows.append(row)
-        return rows
 
-    @staticmethod
-    def _fill(group_by: list[dict], values: dict, metrics: dict, lo: datetime, hi: datetime) -> None:
-        bucket_levels = [i for i, g in enumerate(group_by) if g["attribute"] in BUCKETS]
-        if not bucket_levels:
-            return
-        combos = set()
-        d = lo.date()
-        while d <= hi.date():
-            combos.add(tuple(bucket_start(BUCKETS[group_by[i]["attribute"]], d) for i in bucket_levels))
-            d += timedelta(days=1)
-        others = [i for i in range(len(group_by)) if i not in bucket_levels]
-        seen = [sorted({k[i] for k in values}, key=repr) for i in others]
-        for combo in combos:
-            for rest in product(*seen):
-                key: list[Any] = [None] * len(group_by)
-                for i, b in zip(bucket_levels, combo, strict=True):
-                    key[i] = (b, False)
-                for i, v in zip(others, rest, strict=True):
-                    key[i] = v
-                if tuple(key) not in values:
-                    values[tuple(key)] = {m: (0 if m in COUNTS else None) for m in metrics}
+# -- shared with users_events_oracle: empty time buckets, the order of rows, their shape ------------------
+
+
+def fill_buckets(
+    group_by: list[dict], values: dict, metrics: dict, lo: datetime, hi: datetime, buckets: dict, counts: Any
+) -> None:
+    """Add the window's empty time buckets (zero `counts`, null averages) for every seen other-level value."""
+    levels = [i for i, g in enumerate(group_by) if g["attribute"] in buckets]
+    if not levels:
+        return
+    combos = set()
+    d: date = lo.date()
+    while d <= hi.date():
+        combos.add(tuple(bucket_start(buckets[group_by[i]["attribute"]], d) for i in levels))
+        d += timedelta(days=1)
+    others = [i for i in range(len(group_by)) if i not in levels]
+    seen = [sorted({k[i] for k in values}, key=repr) for i in others]
+    for combo in combos:
+        for rest in product(*seen):
+            key: list[Any] = [None] * len(group_by)
+            for i, b in zip(levels, combo, strict=True):
+                key[i] = (b, False)
+            for i, v in zip(others, rest, strict=True):
+                key[i] = v
+            if tuple(key) not in values:
+                values[tuple(key)] = {m: (0 if m in counts else None) for m in metrics}
+
+
+def ordered_rows(
+    group_by: list[dict], values: dict, previous: dict, metrics: dict, order_key: str, buckets: dict, counts: Any,
+    comparison: bool,
+) -> list[dict]:
+    """The response's rows: buckets in time order, then by the first metric descending, ties by value;
+    group values under their names ("others" for the folded group); with comparison, `*_pct_change`."""
+
+    def sort_key(key: tuple) -> tuple:
+        parts: list[Any] = [v for g, (v, _) in zip(group_by, key, strict=True) if g["attribute"] in buckets]
+        m = values[key][order_key]
+        parts.append((m is None, -m if m is not None else 0))
+        for g, (v, other) in zip(group_by, key, strict=True):
+            if g["attribute"] not in buckets:
+                parts.append((other, v is None, v if v is not None else ""))
+        return tuple(parts)
+
+    out = []
+    for key in sorted(values, key=sort_key):
+        row: dict[str, Any] = {}
+        for g, (v, other) in zip(group_by, key, strict=True):
+            name = g["attribute"] + (f"_{g['property_name']}" if g.get("property_name") else "")
+            if other:
+                row[name] = "others"
+            elif g["attribute"] in buckets:
+                row[name] = bucket_label(buckets[g["attribute"]], v)
+            else:
+                row[name] = v
+        row.update(values[key])
+        if comparison:
+            before = previous.get(key)
+            for m in metrics:
+                prev = before[m] if before is not None else (0 if m in counts else None)
+                cur = values[key][m]
+                row[f"{m}_pct_change"] = None if cur is None or not prev else round((cur - prev) / prev * 100, 2)
+        out.append(row)
+    return out

@@ -32,18 +32,18 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from itertools import product
+from datetime import datetime, timedelta
 from typing import Any
 
 from .analytics_oracle import (
     GROUPS,
     aggregate,
-    bucket_label,
     bucket_start,
     custom_number,
     custom_text,
+    fill_buckets,
     metric_key,
+    ordered_rows,
 )
 from .list_oracle import (
     MISSING,
@@ -452,7 +452,7 @@ def grouped_answer(
     if not group_by:
         grouped = {(): rows}
     values = {k: {m: metric(a, rs, lo, hi, cache) for m, a in metrics.items()} for k, rs in grouped.items()}
-    _fill(group_by, values, metrics, lo, hi, buckets)
+    fill_buckets(group_by, values, metrics, lo, hi, buckets, COUNTS)
 
     previous: dict[tuple, dict] = {}
     if comparison:
@@ -464,57 +464,7 @@ def grouped_answer(
             prev_grouped = {(): prev_rows}
         previous = {k: {m: metric(a, rs, plo, phi, cache) for m, a in metrics.items()} for k, rs in prev_grouped.items()}
 
-    def sort_key(key: tuple) -> tuple:
-        parts: list[Any] = [v for g, (v, _) in zip(group_by, key, strict=True) if g["attribute"] in buckets]
-        m = values[key][order_key]
-        parts.append((m is None, -m if m is not None else 0))
-        for g, (v, other) in zip(group_by, key, strict=True):
-            if g["attribute"] not in buckets:
-                parts.append((other, v is None, v if v is not None else ""))
-        return tuple(parts)
-
-    out = []
-    for key in sorted(values, key=sort_key):
-        row: dict[str, Any] = {}
-        for g, (v, other) in zip(group_by, key, strict=True):
-            name = g["attribute"] + (f"_{g['property_name']}" if g.get("property_name") else "")
-            if other:
-                row[name] = "others"
-            elif g["attribute"] in buckets:
-                row[name] = bucket_label(buckets[g["attribute"]], v)
-            else:
-                row[name] = v
-        row.update(values[key])
-        if comparison:
-            before = previous.get(key)
-            for m in metrics:
-                prev = before[m] if before is not None else (0 if m in COUNTS else None)
-                cur = values[key][m]
-                row[f"{m}_pct_change"] = None if cur is None or not prev else round((cur - prev) / prev * 100, 2)
-        out.append(row)
-    return out
-
-
-def _fill(group_by: list[dict], values: dict, metrics: dict, lo: datetime, hi: datetime, buckets: dict) -> None:
-    levels = [i for i, g in enumerate(group_by) if g["attribute"] in buckets]
-    if not levels:
-        return
-    combos = set()
-    d: date = lo.date()
-    while d <= hi.date():
-        combos.add(tuple(bucket_start(buckets[group_by[i]["attribute"]], d) for i in levels))
-        d += timedelta(days=1)
-    others = [i for i in range(len(group_by)) if i not in levels]
-    seen = [sorted({k[i] for k in values}, key=repr) for i in others]
-    for combo in combos:
-        for rest in product(*seen):
-            key: list[Any] = [None] * len(group_by)
-            for i, b in zip(levels, combo, strict=True):
-                key[i] = (b, False)
-            for i, v in zip(others, rest, strict=True):
-                key[i] = v
-            if tuple(key) not in values:
-                values[tuple(key)] = {m: (0 if m in COUNTS else None) for m in metrics}
+    return ordered_rows(group_by, values, previous, metrics, order_key, buckets, COUNTS, comparison)
 
 
 __all__ = ["EventsOracle", "UsersOracle", "NEGATIVE", "value_text"]
