@@ -405,3 +405,16 @@ def ordered_rows(
                 row[f"{m}_pct_change"] = None if cur is None or not prev else round((cur - prev) / prev * 100, 2)
         out.append(row)
     return out
+
+
+def matches(key: str, got: Any, want: Any) -> bool:
+    """An API value equals the oracle's: floats to 1e-9 relative. A `*_pct_change` is rounded to 2 decimals
+    from inputs that may differ in their last bits (a quantile interpolated in another order), so a value
+    on a rounding boundary may round either way: it may differ by one unit of that rounding."""
+    if got is None or want is None:
+        return got is want
+    if isinstance(want, bool) or isinstance(got, str) or isinstance(want, str):
+        return got == want
+    if key.endswith("_pct_change"):
+        return abs(got - want) <= 0.01 + 1e-9
+    return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)

@@ -6,7 +6,6 @@ request of the reference captures replayed for its shape.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from hypothesis import strategies as st
 
 from sessionscope.dashboard_link import parse_dashboard_link
 
-from .analytics_oracle import AnalyticsOracle
+from .analytics_oracle import AnalyticsOracle, matches
 from .list_oracle import format_time, parse_time
 
 CAPTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "uxcam-v2-captures.json").read_text())
@@ -127,14 +126,6 @@ def bounds(lower: str, upper: str) -> tuple[datetime, datetime]:
     return parse_time(lower), hi + END_OF_DAY if len(upper) == 10 else hi
 
 
-def close(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is b
-    if isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-
-
 def assert_rows(actual: list[dict], expected: list[dict], context: Any = None) -> None:
     assert len(actual) == len(expected), (context, [r for r in actual][:3], expected[:3])
     for i, (got, want) in enumerate(zip(actual, expected, strict=True)):
@@ -143,7 +134,7 @@ def assert_rows(actual: list[dict], expected: list[dict], context: Any = None) -
         link_at = list(got).index("dashboard_link")
         assert list(got)[link_at - 1] in want and not list(got)[link_at - 1].endswith("_pct_change")
         for k in want:
-            assert close(got[k], want[k]), (context, i, k, got[k], want[k], got)
+            assert matches(k, got[k], want[k]), (context, i, k, got[k], want[k], got)
         for k in ("session_count", "session_unique_user_count", "session_new_users_count"):
             assert k not in got or isinstance(got[k], int)
 

@@ -5,13 +5,13 @@ an independent plain-Python model (`users_events_oracle`) over the very document
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from .analytics_oracle import matches
 from .compare import same
 from .list_oracle import format_time
 from .users_events_oracle import EventsOracle, UsersOracle
@@ -74,18 +74,12 @@ def all_pages(ctx: Ctx, path: str, params: dict[str, Any], page_size: int = 500)
         page += 1
 
 
-def close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
-
-
 def assert_rows(got: list[dict], want: list[dict], context: Any = None) -> None:
     assert len(got) == len(want), (context, got[:2], want[:2])
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         assert [k for k in g if k != "dashboard_link"] == list(w), (context, i)
         for k, v in w.items():
-            assert close(g[k], v), (context, i, k, g[k], v)
+            assert matches(k, g[k], v), (context, i, k, g[k], v)
 
 
 def window(lower: str, upper: str) -> dict:
@@ -135,7 +129,7 @@ def test_user_list_is_the_oracles(ctx: Ctx, filters: list[dict]) -> None:
         for k in ("userId", "property", "location", "device"):
             assert got[k] == exp[k], (k, got[k], exp[k])
         for k, v in exp["usage"].items():
-            assert close(got["usage"][k], v), (k, got["usage"][k], v)
+            assert matches(k, got["usage"][k], v), (k, got["usage"][k], v)
     if filters and filters[0]["attribute"] == "device_manufacturer":
         assert rows == []
 
