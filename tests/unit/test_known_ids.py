@@ -1,6 +1,7 @@
 """The known-id filter never forgets an id it was given, and rarely claims one it was not."""
 
 import threading
+import time
 from datetime import datetime
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_writes_while_the_filter_is_built_are_neither_missed_nor_duplicated(tmp_
     for _ in range(300):  # the thread installs the filter under the write lock
         if store._known.get(APP) is not None:
             break
-        threading.Event().wait(0.01)
+        time.sleep(0.01)
     known = store._known[APP]
     assert APP not in store._pending
     # the filter holds every id written while it was built, so re-sending them still replaces

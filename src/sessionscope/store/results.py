@@ -1,8 +1,8 @@
 """Query results reused until the next write, for a store that no other process writes (embedded DuckDB).
 
 Dashboards and notebooks send the same requests again and again; over unchanged data the answer is the
-same. The store counts its committed writes (`version`), and a result is kept with the version that was
-current before its query ran, so it is served only while no write has committed since. The key is the
+same. The store counts its committed writes (`version`); every commit empties the cache, and a result is
+kept only if no write committed while its query ran, so a kept result is always of the current data. The key is the
 rendered SQL with its bound values, so the app filter, the window and every parameter are part of it.
 
 Exactness: the version is bumped after a write commits and before the write is acknowledged, so a request
@@ -37,7 +37,7 @@ class ResultCache:
         self.max_rows = max_rows
         self.version = 0  # committed writes so far
         self.hits = self.misses = 0
-        self._entries: OrderedDict[Any, tuple[int, list[Row]]] = OrderedDict()
+        self._entries: OrderedDict[Any, list[Row]] = OrderedDict()
         self._lock = threading.Lock()
 
     def bump(self) -> None:
@@ -56,16 +56,16 @@ class ResultCache:
         with self._lock:
             version = self.version
             found = self._entries.get(key)
-            if found is not None and found[0] == version:
+            if found is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return list(found[1])
+                return list(found)
             self.misses += 1
         rows = run()
         if len(rows) <= self.max_rows:
             with self._lock:
                 if version == self.version:  # no write committed while the query ran
-                    self._entries[key] = (version, list(rows))
+                    self._entries[key] = list(rows)
                     while len(self._entries) > self.max_entries:
                         self._entries.popitem(last=False)
         return rows
