@@ -9,13 +9,17 @@ It never gives a false negative: the table's hashes are read under the store's w
 an app is written in this process, the filter is built from them in a thread (seconds at 10M ids; writes
 look every id up until it is there), and every id written after that read is added. Deleted ids stay in it, which
 only costs a lookup. Hashes are DuckDB's `hash()` of the id, so building it is one vectorised scan.
+
+It is a blocked filter: an id's probes are bits of one 64-bit word, so adding or testing an id touches one
+word, not four scattered bytes. That roughly doubles the false positives at capacity (about 0.5% instead of
+0.24%, which only costs lookups) and builds 4-5 times faster (about 1.5 s instead of 6-7 s at 10M ids).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-BITS_PER_ID = 16  # with 4 probes: about 0.24% false positives at full capacity
+BITS_PER_ID = 16  # with 4 probes in a 64-bit word: about 0.5% false positives at full capacity
 PROBES = 4
 MIN_BITS = 1 << 16
 
@@ -26,32 +30,33 @@ class KnownIds:
         bits = MIN_BITS
         while bits < 2 * BITS_PER_ID * max(len(hashes), 1):  # room to double before the next rebuild
             bits <<= 1
-        self._mask = np.uint64(bits - 1)
-        self._bits = np.zeros(bits // 8, dtype=np.uint8)
+        self._index_mask = np.uint64(bits // 64 - 1)
+        self._words = np.zeros(bits // 64, dtype=np.uint64)
         self.add(hashes)
 
     @property
     def full(self) -> bool:
-        return self.count * BITS_PER_ID > len(self._bits) * 8
+        return self.count * BITS_PER_ID > len(self._words) * 64
 
-    def _positions(self, hashes: np.ndarray) -> np.ndarray:
+    def _probes(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each id's word (from the hash's low bits) and the mask of its probe bits (6 high bits each)."""
         h = hashes.astype(np.uint64, copy=False)
-        h1 = h & np.uint64(0xFFFFFFFF)
-        h2 = (h >> np.uint64(32)) | np.uint64(1)
-        probes = np.arange(PROBES, dtype=np.uint64)
-        return (h1[:, None] + probes[None, :] * h2[:, None]) & self._mask  # shape (n, PROBES)
+        mask = np.zeros(len(h), dtype=np.uint64)
+        for p in range(PROBES):
+            mask |= np.uint64(1) << ((h >> np.uint64(40 + 6 * p)) & np.uint64(63))
+        return (h & self._index_mask).astype(np.intp), mask
 
     def add(self, hashes: np.ndarray) -> None:
-        if len(hashes) == 0:
-            return
-        pos = self._positions(hashes).ravel()
-        np.bitwise_or.at(self._bits, (pos >> np.uint64(3)).astype(np.intp), (1 << (pos & np.uint64(7))).astype(np.uint8))
+        word, mask = self._probes(hashes)
+        # `words[i] |= m` stores one of the values for a repeated i, so repeat with the ids whose bits did not
+        # all land until none is left (a few rounds); much faster than `np.bitwise_or.at`
+        while len(word):
+            self._words[word] |= mask
+            missing = (self._words[word] & mask) != mask
+            word, mask = word[missing], mask[missing]
         self.count += len(hashes)
 
     def maybe(self, hashes: np.ndarray) -> np.ndarray:
         """A boolean mask: False where the id is certainly not stored."""
-        if len(hashes) == 0:
-            return np.zeros(0, dtype=bool)
-        pos = self._positions(hashes)
-        hit = (self._bits[(pos >> np.uint64(3)).astype(np.intp)] >> (pos & np.uint64(7)).astype(np.uint8)) & 1
-        return hit.all(axis=1)
+        word, mask = self._probes(hashes)
+        return (self._words[word] & mask) == mask
