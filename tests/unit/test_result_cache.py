@@ -4,10 +4,12 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from sessionscope import apps
 from sessionscope.ingest import Limits, normalise_batch
 from sessionscope.store.duckdb import DuckDBStore
-from sessionscope.store.results import ResultCache
+from sessionscope.store.results import NotCached, ResultCache, cached_only
 
 APP = "ab" * 12
 COUNT = "SELECT count(*) FROM sessions WHERE app_id = $1"
@@ -81,3 +83,29 @@ def test_bounded_by_entries_and_rows():
     assert odd.rows("q", [b"bytes"], lambda: [(2,)]) == [(2,)]
     off = ResultCache(max_entries=0)
     assert off.rows("q", [], lambda: [(1,)]) == [(1,)] and off.misses == 0
+
+
+def test_cached_only_answers_from_kept_results_or_raises_without_running():
+    cache = ResultCache(max_entries=8)
+    ran: list[str] = []
+
+    def run(q: str) -> list[tuple[str]]:
+        ran.append(q)
+        return [(q,)]
+
+    with cached_only(), pytest.raises(NotCached):
+        cache.rows("q", [1], lambda: run("q"))
+    assert ran == [] and cache.misses == 0  # nothing ran, nothing counted
+    assert cache.rows("q", [1], lambda: run("q")) == [("q",)]  # outside the block it runs and is kept
+    with cached_only():
+        assert cache.rows("q", [1], lambda: run("again")) == [("q",)]
+        with pytest.raises(NotCached):
+            cache.rows("q", [2], lambda: run("q2"))  # another value: another key
+    cache.bump()
+    with cached_only(), pytest.raises(NotCached):
+        cache.rows("q", [1], lambda: run("q"))  # a write emptied it
+    assert ran == ["q"]
+    for off in (ResultCache(max_entries=0), cache):  # no cache, or a value it cannot key: never inline
+        with cached_only(), pytest.raises(NotCached):
+            off.rows("q", [b"bytes"], lambda: run("x"))
+    assert ran == ["q"]

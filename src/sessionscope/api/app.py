@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,19 +13,16 @@ from ..ingest.pool import ValidationPool
 from ..ingest.writer import GroupWriter
 from ..settings import Settings
 from ..store import Store, open_store
-from . import analytics, docs, events, export, health, ingest, sessions, users, video
+from . import docs, export, health, ingest, reads, video
 from .context import RequestContext
 from .metrics import Metrics
 from .ratelimit import RateLimiter
-from .responses import JSON
-
-log = logging.getLogger("sessionscope.http")
+from .responses import JSON, error_response, unavailable_response
 
 _HTTP_MESSAGES = {
     404: "Not found: no such resource. Endpoints are under /v2 (see /docs).",
     405: "Method not allowed for this path.",
 }
-
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app = FastAPI(
@@ -48,16 +43,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_hour)
 
-    for router in (sessions.router, analytics.router, ingest.router, video.router, health.router, web.router):
-        app.include_router(router)
-    for router in (users.router, events.router, export.router):
+    reads.declare(app)  # the lists and analytics: their routes, and the layer that answers them first
+    for router in (ingest.router, video.router, health.router, web.router, export.router):
         app.include_router(router)
 
-    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    app.add_middleware(RequestContext, metrics=app.state.metrics)  # outermost: it also wraps the reads
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSON:
-        return JSON(exc.body(), status_code=exc.status, headers=exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSON:
@@ -75,9 +69,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSON:
-        rid = getattr(request.state, "request_id", "-")
-        log.error("store unavailable: %s rid=%s", exc, rid, extra={"fields": {"request_id": rid}})
-        err = ApiError(503, "The store is unavailable; try again shortly.", headers={"Retry-After": "5"})
-        return JSON(err.body(), status_code=503, headers=err.headers)
+        return unavailable_response(request, exc)
 
     return app

@@ -1,11 +1,17 @@
-"""JSON responses encoded with orjson."""
+"""JSON responses encoded with orjson, and the error responses every route and layer answers with."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
+
+from ..errors import ApiError, StoreUnavailable
+
+log = logging.getLogger("sessionscope.http")
 
 
 class JSON(Response):
@@ -13,3 +19,15 @@ class JSON(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def error_response(exc: ApiError) -> JSON:
+    return JSON(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+def unavailable_response(request: Request, exc: StoreUnavailable) -> JSON:
+    """503 with Retry-After; the cause goes to the log, never to the caller."""
+    rid = getattr(request.state, "request_id", "-")
+    log.error("store unavailable: %s rid=%s", exc, rid, extra={"fields": {"request_id": rid}})
+    err = ApiError(503, "The store is unavailable; try again shortly.", headers={"Retry-After": "5"})
+    return error_response(err)

@@ -5,6 +5,10 @@ same. The store counts its committed writes (`version`); every commit empties th
 kept only if no write committed while its query ran, so a kept result is always of the current data. The key is the
 rendered SQL with its bound values, so the app filter, the window and every parameter are part of it.
 
+A caller that must not wait for the engine (the event loop, see api/reads.py) runs its work inside
+`cached_only()`: a result that is not kept then raises `NotCached` instead of running, and the caller runs
+the work again where it may wait.
+
 Exactness: the version is bumped after a write commits and before the write is acknowledged, so a request
 sent after an ingest request returned never sees a result from before it. Only results of at most
 `max_rows` rows are kept, and at most `max_entries` of them (least recently used go first).
@@ -14,11 +18,28 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
 Row = tuple[Any, ...]
+_CACHED_ONLY: ContextVar[bool] = ContextVar("sessionscope_cached_only", default=False)
+
+
+class NotCached(Exception):
+    """Under `cached_only()`: this result is not kept, and getting it means waiting for the engine."""
+
+
+@contextmanager
+def cached_only() -> Iterator[None]:
+    """Within this block (this thread or task), a store read answers from kept results or raises NotCached."""
+    token = _CACHED_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _CACHED_ONLY.reset(token)
 
 
 def _frozen(value: Any) -> Any:
@@ -46,12 +67,18 @@ class ResultCache:
             self.version += 1
             self._entries.clear()
 
+    @property
+    def enabled(self) -> bool:
+        return self.max_entries > 0
+
     def rows(self, sql: str, params: Sequence[Any], run: Callable[[], list[Row]]) -> list[Row]:
-        if self.max_entries <= 0:
-            return run()
         try:
-            key = (sql, _frozen(list(params)))
+            key = (sql, _frozen(list(params))) if self.enabled else None
         except TypeError:  # a value of a type the key does not know: run it, keep nothing
+            key = None
+        if key is None:
+            if _CACHED_ONLY.get():
+                raise NotCached
             return run()
         with self._lock:
             version = self.version
@@ -60,6 +87,8 @@ class ResultCache:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return list(found)
+            if _CACHED_ONLY.get():
+                raise NotCached
             self.misses += 1
         rows = run()
         if len(rows) <= self.max_rows:
