@@ -22,6 +22,17 @@ class MetricOp:
     quantile: float | None = None
 
 
+# Integer inputs (and booleans, as 0/1) keep exact integer sums; the plain forms are for floats, which each
+# dialect adds so that an answer does not change with the order its engine's threads happened to add the
+# values in (DuckDB: compensated sums; ClickHouse: exact decimals; see query/dialects).
+INTEGER_FORMS = {"agg_sum": "agg_sum_int", "agg_avg": "agg_avg_int"}
+
+
+def numeric_form(template: str, kind: str) -> str:
+    """The dialect template of a sum or average over values of this catalog type."""
+    return INTEGER_FORMS.get(template, template) if kind in (INTEGER, BOOL) else template
+
+
 # Numeric operators, in the order the error messages list them. Percentiles are exact and use linear
 # interpolation between the two nearest ranks (numpy's default, "inclusive"): position q * (n - 1).
 NUMERIC_OPS: dict[str, MetricOp] = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .metrics import USER_MEASURES
+from .metrics import USER_MEASURES, numeric_form
 from .spec import Window
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _users(b: SqlBuilder, app_id: str, window: Window) -> str:
     tenant = b.bind(app_id, "String")
     in_window = window_condition(b, "uploaded_at", window)
     totals = [
-        f"{_expr(b, 'agg_count') if m.column is None else _expr(b, 'agg_sum', x=m.column)} AS {name}"
+        f"{_expr(b, 'agg_count') if m.column is None else _expr(b, numeric_form('agg_sum', m.type), x=m.column)} AS {name}"
         for name, m in USER_MEASURES.items()
     ]
     totals.append(f"{_expr(b, 'agg_max', x='uploaded_at')} AS user_last_seen_at")

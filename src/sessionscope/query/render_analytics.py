@@ -21,9 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Resource
-from ..catalog.types import BOOL, INTEGER, JSON
+from ..catalog.types import BOOL, JSON
 from .analytics import AnalyticsPlan, GroupBy, Metric
 from .dialects import Dialect
+from .metrics import numeric_form
 from .plan import Scope
 from .relations import window_condition
 from .render import SqlBuilder, property_expr, render_from, render_where
@@ -59,12 +60,7 @@ def _aggregate(d: Dialect, m: Metric, x: str) -> str:
         return _expr(d, m.template, x=m.column or "", cond=m.condition or "")
     if m.quantile is not None:
         return _expr(d, m.template, x=x, q=repr(m.quantile))
-    if m.type == INTEGER and m.template in _INTEGER_FORMS:
-        return _expr(d, _INTEGER_FORMS[m.template], x=x)
-    return _expr(d, m.template, x=x)
-
-
-_INTEGER_FORMS = {"agg_sum": "agg_sum_int", "agg_avg": "agg_avg_int"}
+    return _expr(d, numeric_form(m.template, m.type), x=x)
 
 
 def _top(b: SqlBuilder, plan: AnalyticsPlan, i: int, g: GroupBy, source: str, rank: str) -> str:
@@ -154,7 +150,7 @@ def _user_ctes(b: SqlBuilder, scope: Scope, first: str, user_metrics: list[tuple
     columns: dict[str | None, str] = {}
     for _, m in user_metrics:
         if m.column not in columns:
-            total = _expr(d, "agg_count") if m.column is None else _expr(d, "agg_sum", x=m.column)
+            total = _expr(d, "agg_count") if m.column is None else _expr(d, numeric_form("agg_sum", m.type), x=m.column)
             columns[m.column] = f"{total} AS t{len(columns)}"
     in_window = window_condition(b, "uploaded_at", scope.window)
     totals = (

@@ -44,8 +44,10 @@ DUCKDB = Dialect(
         "agg_count_distinct": "count(DISTINCT {x})",
         "agg_count_distinct_if": "count(DISTINCT {x}) FILTER (WHERE {cond})",
         "agg_count_if": "count(*) FILTER (WHERE {cond})",
-        "agg_sum": "sum({x})",
-        "agg_avg": "avg({x})",
+        # floats: compensated (Kahan-Babuska) sums. Plain sum/avg of doubles gave a different last digit from
+        # one run of the same query to the next (the threads' partial sums meet in any order); these do not
+        "agg_sum": "fsum({x})",
+        "agg_avg": "favg({x})",
         "agg_sum_int": "sum({x})",
         "agg_avg_int": "avg({x})",
         "agg_min": "min({x})",
