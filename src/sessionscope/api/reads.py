@@ -65,7 +65,8 @@ READS: list[Read] = [
 
 
 async def answer(read: Read, request: Request) -> JSON:
-    """The whole request: body (POST), credentials, rate limit, then the answer in the thread pool."""
+    """The whole request: body (POST), credentials, rate limit, then the answer: on the event loop when the
+    store has kept every result it needs, else in the thread pool."""
     try:
         await load_json_body(request)
         appid = await read_app(request, None)
