@@ -24,6 +24,7 @@ _HTTP_MESSAGES = {
     405: "Method not allowed for this path.",
 }
 
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app = FastAPI(
         title="sessionscope",
