@@ -7,6 +7,7 @@ templates; the validator, the renderer and the docs all read this table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..catalog.types import BOOL, COUNT, FLOAT, INTEGER, JSON
@@ -31,6 +32,13 @@ INTEGER_FORMS = {"agg_sum": "agg_sum_int", "agg_avg": "agg_avg_int"}
 def numeric_form(template: str, kind: str) -> str:
     """The dialect template of a sum or average over values of this catalog type."""
     return INTEGER_FORMS.get(template, template) if kind in (INTEGER, BOOL) else template
+
+
+def user_total(expressions: Mapping[str, str], column: str | None, kind: str) -> str:
+    """A user's total of a measure over its rows in a dialect: a count of sessions when `column` is None."""
+    if column is None:
+        return expressions["agg_count"]
+    return expressions[numeric_form("agg_sum", kind)].format(x=column)
 
 
 # Numeric operators, in the order the error messages list them. Percentiles are exact and use linear

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .metrics import USER_MEASURES, numeric_form
+from .metrics import USER_MEASURES, user_total
 from .spec import Window
 
 if TYPE_CHECKING:
@@ -73,10 +73,7 @@ def _events(b: SqlBuilder, app_id: str, window: Window) -> str:
 def _users(b: SqlBuilder, app_id: str, window: Window) -> str:
     tenant = b.bind(app_id, "String")
     in_window = window_condition(b, "uploaded_at", window)
-    totals = [
-        f"{_expr(b, 'agg_count') if m.column is None else _expr(b, numeric_form('agg_sum', m.type), x=m.column)} AS {name}"
-        for name, m in USER_MEASURES.items()
-    ]
+    totals = [f"{user_total(b.dialect.expressions, m.column, m.type)} AS {name}" for name, m in USER_MEASURES.items()]
     totals.append(f"{_expr(b, 'agg_max', x='uploaded_at')} AS user_last_seen_at")
     first_seen = _expr(b, "agg_min", x="uploaded_at")
     # the joined relations' column names are all distinct (t_uid, f_uid, user_*), so `*` is unambiguous

@@ -24,7 +24,7 @@ from ..catalog import Resource
 from ..catalog.types import BOOL, JSON
 from .analytics import AnalyticsPlan, GroupBy, Metric
 from .dialects import Dialect
-from .metrics import numeric_form
+from .metrics import numeric_form, user_total
 from .plan import Scope
 from .relations import window_condition
 from .render import SqlBuilder, property_expr, render_from, render_where
@@ -150,8 +150,7 @@ def _user_ctes(b: SqlBuilder, scope: Scope, first: str, user_metrics: list[tuple
     columns: dict[str | None, str] = {}
     for _, m in user_metrics:
         if m.column not in columns:
-            total = _expr(d, "agg_count") if m.column is None else _expr(d, numeric_form("agg_sum", m.type), x=m.column)
-            columns[m.column] = f"{total} AS t{len(columns)}"
+            columns[m.column] = f"{user_total(d.expressions, m.column, m.type)} AS t{len(columns)}"
     in_window = window_condition(b, "uploaded_at", scope.window)
     totals = (
         f"user_totals AS (SELECT uxcamuserid AS uid, {', '.join(columns.values())} "
