@@ -30,19 +30,16 @@ def _placeholder(index: int, kind: str) -> str:
     return f"{{p{index}:{_TYPES.get(kind, kind)}}}"
 
 
-# Float sums and averages, exact and deterministic. ClickHouse adds floats in whatever order its threads
-# merge, so the same query could differ in the last bits from one run to the next; floats are instead
-# summed as Decimal256(30) (exact to 1e-30 per value, whatever the order). The type of {x} is a constant,
-# so the `if` on it is folded away: integers keep the plain (exact) sum and their integer type; inf, nan
-# and values past 1e40 (which Decimal cannot hold) fall back to the float sum.
-_IS_FLOAT = "(startsWith(toTypeName({x}), 'Float') OR startsWith(toTypeName({x}), 'Nullable(Float'))"
+# Float sums and averages, deterministic. ClickHouse adds floats in whatever order its threads merge, so
+# the same query could differ in the last bits from one run to the next; floats are instead summed as
+# Decimal256(30), whose sum is the same in any order. Each value becomes a decimal through a float
+# multiplication, so it is kept to about 16 significant digits (0.1 -> 0.100000000000000009...), as a float
+# sum would keep it; inf, nan and values past 1e40 (which Decimal cannot hold) fall back to the float sum.
+# Only float inputs reach these: the renderer gives integers and booleans the *_int forms (metrics.numeric_form).
 _PLAIN = "countIf(NOT (abs({x}) < 1e40)) > 0"
 _EXACT = "toFloat64(sumOrNull(toDecimal256(if(NOT (abs({x}) < 1e40), 0, {x}), 30)))"
-_SUM = (
-    f"if({_IS_FLOAT}, CAST(if({_PLAIN}, sumOrNull({{x}}), {_EXACT}), toTypeName(toNullable({{x}}))), "
-    "sumOrNull({x}))"
-)
-_AVG = f"if({_IS_FLOAT}, if({_PLAIN}, avgOrNull({{x}}), {_EXACT} / count({{x}})), avgOrNull({{x}}))"
+_SUM = f"CAST(if({_PLAIN}, sumOrNull({{x}}), {_EXACT}), toTypeName(toNullable({{x}})))"
+_AVG = f"if({_PLAIN}, avgOrNull({{x}}), {_EXACT} / count({{x}}))"
 
 
 def _bucket(fn: str) -> str:
@@ -85,8 +82,7 @@ CLICKHOUSE = Dialect(
         "agg_count_if": "countIf({cond})",
         "agg_sum": _SUM,
         "agg_avg": _AVG,
-        # integer columns: the plain aggregates are exact, and skipping the Decimal256 path the `if` above
-        # would still compute (ClickHouse evaluates every aggregate in it) makes a series ~15% faster
+        # integer and boolean inputs: the plain aggregates are exact (and ~15% faster on a series)
         "agg_sum_int": "sumOrNull({x})",
         "agg_avg_int": "avgOrNull({x})",
         "agg_min": "minOrNull({x})",
