@@ -68,8 +68,8 @@ def load_batches(
     from .ingest.writer import GroupWriter
 
     limits = Limits.from_settings(settings)
-    pool = ValidationPool(workers)
-    writer = GroupWriter(store)
+    pool = ValidationPool(workers, nice=settings.ingest_nice)
+    writer = GroupWriter(store, nice=settings.ingest_nice)
     validating: deque[tuple[list[Any] | NdjsonLines, Future[NormalisedBatch]]] = deque()
     writing: deque[Future[None]] = deque()  # batches handed to the writer, not yet committed
     stats = LoadStats()

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         description="Worker processes that decode and validate ingest batches, so reads are not held up "
         "behind them (0: in the request's thread).",
     )
+    ingest_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How far ingestion (validation workers, the writer thread) steps back from reads on a busy "
+        "CPU, as a nice increment (0: same priority). Idle cores still go to ingestion.",
+    )
     auth_cache_seconds: float = Field(
         5.0,
         description="How long a server remembers a verified key instead of reading the apps table again "

@@ -37,8 +37,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     docs.mount(app)
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings.store_url(), **settings.store_options())
-    app.state.writer = GroupWriter(app.state.store)
-    app.state.validator = ValidationPool(settings.ingest_workers)
+    app.state.writer = GroupWriter(app.state.store, nice=settings.ingest_nice)
+    app.state.validator = ValidationPool(settings.ingest_workers, nice=settings.ingest_nice)
     app.state.keys = KeyCache(settings.auth_cache_seconds)
     app.state.secret = settings.resolved_secret()
     app.state.metrics = Metrics()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +38,34 @@ def validate_body(
         return normalise_batch(appid, docs, now=now, limits=limits)
 
 
+def _start_worker(parent: int, nice: int) -> None:
+    """In a worker: step back from the server's reads (see `lower_priority`), and exit with the server."""
+    lower_priority(nice)
+    _exit_with_parent(parent)
+
+
+def lower_priority(step: int) -> None:
+    """Lower the CPU priority (raise the nice value by `step`) of the calling thread on Linux, elsewhere of
+    the process.
+
+    Ingestion is throughput work and a read is someone waiting: on a machine with few cores, a validating
+    worker or the writer thread at the same priority as the request threads takes the CPU from reads as
+    often as reads take it from them. A step of 10 weighs a read thread about ten times as much as an
+    ingestion thread on a contended core; an idle core still goes to ingestion, so an import alone runs as
+    fast as before. Measured (`make bench`, DuckDB, 1M sessions, 2 cores): reader p95 during ingestion
+    fell by about a quarter, ingestion beside it slowed by about a fifth.
+    """
+    if step <= 0:
+        return
+    try:
+        if hasattr(os, "setpriority"):
+            # on Linux a thread id names one thread here; elsewhere 0 is the whole process
+            who = threading.get_native_id() if sys.platform == "linux" else 0
+            os.setpriority(os.PRIO_PROCESS, who, min(19, os.getpriority(os.PRIO_PROCESS, who) + step))
+    except OSError:  # not permitted, or no such call: priority is an optimisation, never a failure
+        pass
+
+
 def _exit_with_parent(parent: int) -> None:
     """In a worker: exit as soon as the server is gone. A server killed with SIGKILL cannot shut its pool
     down, and its workers, blocked on their task queue, would otherwise live on as orphans."""
@@ -52,8 +81,9 @@ def _exit_with_parent(parent: int) -> None:
 class ValidationPool:
     """`workers` processes running `validate_body`; with 0 workers it runs in the calling thread."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, nice: int = 0) -> None:
         self.workers = workers
+        self.nice = nice  # the workers' step back from reads (lower_priority)
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -78,8 +108,8 @@ class ValidationPool:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=context,
-                    initializer=_exit_with_parent,
-                    initargs=(os.getpid(),),
+                    initializer=_start_worker,
+                    initargs=(os.getpid(), self.nice),
                 )
             return self._pool
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from ..store import Store
+from .pool import lower_priority
 
 
 @dataclass(slots=True)
@@ -35,8 +36,9 @@ class _Job:
 class GroupWriter:
     """Serialises `store.write_sessions` through one thread and merges what waits into larger writes."""
 
-    def __init__(self, store: Store, max_rows: int = 50_000) -> None:
+    def __init__(self, store: Store, max_rows: int = 50_000, nice: int = 0) -> None:
         self.store = store
+        self.nice = nice  # the writer thread's step back from reads (ingest.pool.lower_priority)
         self.max_rows = max_rows
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -75,6 +77,7 @@ class GroupWriter:
                     self._thread.start()
 
     def _run(self) -> None:
+        lower_priority(self.nice)
         while True:
             first = self._queue.get()
             if first is None:
