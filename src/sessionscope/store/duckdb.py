@@ -342,11 +342,7 @@ class DuckDBStore:
             "FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
             [app_id, users],
         ).fetchall()
-        out = {}
-        for user, count, last, *first in rows:
-            first = [list(v.items()) if isinstance(v, dict) else v for v in first]
-            out[user] = numbering.UserSummary(count, last, tuple(first))
-        return out
+        return {user: numbering.UserSummary(count, last, tuple(first)) for user, count, last, *first in rows}
 
     @staticmethod
     def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, touched: list[str], full: list[str]) -> None:
