@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from sessionscope import apps
+from sessionscope import apps, service
 from sessionscope.api import create_app
 from sessionscope.demo import generate_sessions
 from sessionscope.settings import Settings
@@ -49,8 +49,28 @@ class ThreadRecordingStore(DuckDBStore):
         return rows
 
 
+class Clock:
+    """The request clock (service.request_now), held still so that a test decides when the second changes."""
+
+    def __init__(self) -> None:
+        self.now = NOW.replace(tzinfo=None)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += timedelta(seconds=1)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    held = Clock()
+    monkeypatch.setattr(service, "request_now", held)
+    return held
+
+
 @pytest.fixture(params=[256, 0], ids=["cache", "no-cache"])
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[httpx.Client, ThreadRecordingStore, dict]]:
+def served(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[tuple[httpx.Client, ThreadRecordingStore, dict]]:
     store = ThreadRecordingStore(str(tmp_path / "s.duckdb"), result_cache=request.param)
     creds = apps.create_app(store, "inline")
     app = create_app(Settings(data_dir=tmp_path, secret_key="k" * 32), store=store)
@@ -90,7 +110,7 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def test_a_repeated_read_is_answered_on_the_loop_with_the_same_answer(served) -> None:
+def test_a_repeated_read_is_answered_on_the_loop_with_the_same_answer(served, clock: Clock) -> None:
     client, store, _ = served
     cached = store.results.enabled
     for path, params in READS.items():
@@ -102,10 +122,15 @@ def test_a_repeated_read_is_answered_on_the_loop_with_the_same_answer(served) ->
         hits = store.results.hits
         again = get(client, path, params)
         if cached:
-            assert again.json() == first.json(), path  # the kept result itself
-            # the whole answer ran on the loop, every read of it a kept result
+            # the kept answer: the same bytes, and no read at all
+            assert again.content == first.content, path
+            assert store.threads == [] and store.results.hits == hits + 1, (path, store.threads)
+            # in the next second the answer is computed again, on the loop, every read of it a kept result
+            clock.tick()
+            later = get(client, path, params)
+            assert later.json()["data"] == first.json()["data"], path
             assert set(store.threads) == {"event-loop"}, (path, store.threads)
-            assert store.results.hits - hits == len(store.threads)
+            assert store.results.hits - hits - 1 == len(store.threads)
         else:
             assert same(again.json(), first.json()), path
             assert store.threads and "event-loop" not in store.threads
@@ -113,6 +138,27 @@ def test_a_repeated_read_is_answered_on_the_loop_with_the_same_answer(served) ->
         body = {"filters": [WINDOW], **{k: v for k, v in params.items()}}
         posted = client.post(path, json=body)
         assert posted.status_code == 200 and same(posted.json()["data"], first.json()["data"]), path
+
+
+def test_a_kept_answer_is_only_for_the_same_app_and_parameters(served) -> None:
+    client, store, headers = served
+    other = apps.create_app(store, "other")
+    docs = list(generate_sessions(7, days=3, seed=12, now=NOW - timedelta(hours=2)))
+    r = client.post("/v2/ingest/sessions", json=docs, headers={"appid": other.appid, "X-Ingest-Key": other.ingest_key})
+    assert r.status_code == 200 and r.json()["accepted"] == 7
+    mine = [get(client, "/v2/session/analytics", {}).json()["data"][0]["session_count"] for _ in range(2)]
+    theirs = client.get("/v2/session/analytics", params={"filters": json.dumps([WINDOW])},
+                        headers={"appid": other.appid, "apikey": other.apikey})
+    assert mine == [120, 120] and theirs.json()["data"][0]["session_count"] == 7
+    # other parameters, sent the same way or as a POST body, are other answers
+    ios = [{"attribute": "device_platform", "operator": "equal", "value": "ios"}]
+    want = store.query("SELECT count(*) FROM sessions WHERE app_id = $1 AND platform = 'ios'", [headers["appid"]])[0][0]
+    got = client.get("/v2/session/analytics", params={"filters": json.dumps([WINDOW, *ios])})
+    posted_all = client.post("/v2/session/analytics", json={"filters": [WINDOW]})
+    posted = client.post("/v2/session/analytics", json={"filters": [WINDOW, *ios]})
+    assert posted_all.json()["data"][0]["session_count"] == 120
+    assert got.status_code == 200, got.text
+    assert got.json()["data"][0]["session_count"] == want == posted.json()["data"][0]["session_count"] < 120
 
 
 def test_an_acknowledged_write_is_seen_by_the_next_read(served) -> None:

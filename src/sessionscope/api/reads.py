@@ -6,11 +6,13 @@ plain ASGI layer in front of FastAPI's router. It runs the same dependencies (`l
 `query_params`) and the same answer, with the same error responses; what it skips is FastAPI's routing and
 dependency resolution, about 0.2 ms of server CPU a request.
 
-An answer whose results the store has kept (store/results.py) is computed on the event loop: handing it to the
-thread pool and back cost another 0.2 ms, more than computing it (about 0.13 ms for a small analytics
-request). It runs under `cached_only()`, so a read that would wait for the engine raises `NotCached` instead,
-and the answer is then computed again in the thread pool. A store without a result cache (ClickHouse)
-always answers in the pool.
+When the store keeps results (store/results.py), it also keeps each encoded answer, under the app, the path,
+the query string and body as sent, and the request's second (the only clock the answer reads); a repeated
+request is then answered with those bytes, and any committed write discards them. An answer not kept is
+computed on the event loop when every result it needs is kept: handing it to the thread pool and back cost
+about 0.2 ms, more than computing it (about 0.13 ms for a small analytics request). It runs under
+`cached_only()`, so a read that would wait for the engine raises `NotCached` instead, and the answer is
+then computed in the thread pool. A store without a result cache (ClickHouse) always answers in the pool.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -64,26 +67,43 @@ READS: list[Read] = [
 ]
 
 
-async def answer(read: Read, request: Request) -> JSON:
+# Kept answers are at most this large (a page of 50 full sessions is about 75 KB), so the 256 entries of the
+# default result cache hold at most 64 MiB of them.
+MAX_KEPT_ANSWER = 256 * 1024
+
+
+async def answer(read: Read, request: Request) -> Response:
     """The whole request: body (POST), credentials, rate limit, then the answer: on the event loop when the
-    store has kept every result it needs, else in the thread pool."""
+    store has kept it, or every result it needs, else in the thread pool."""
     try:
         await load_json_body(request)
         appid = await read_app(request, None)
         params = await query_params(request)
         state, now = request.app.state, service.request_now()
         cache = getattr(state.store, "results", None)
-        if cache is not None and cache.enabled:
-            try:
-                with cached_only():
-                    return JSON(read.answer(state, appid, params, now))
-            except NotCached:
-                pass
-        return JSON(await run_in_threadpool(read.answer, state, appid, params, now))
+        if cache is None or not cache.enabled:
+            return JSON(await run_in_threadpool(read.answer, state, appid, params, now))
+        # The encoded answer is kept like a result: it is a function of the app, the parameters as sent, the
+        # request's second and the stored data, and any committed write discards it with the rest.
+        key = ("answer", read.path, appid, request.scope.get("query_string", b""), getattr(request, "_body", b""), now)
+
+        def encoded() -> bytes:
+            return JSON(read.answer(state, appid, params, now)).body
+
+        try:
+            with cached_only():
+                body = cache.kept(key, encoded, _small)
+        except NotCached:
+            body = await run_in_threadpool(cache.kept, key, encoded, _small)
+        return Response(body, media_type=JSON.media_type)
     except ApiError as exc:
         return error_response(exc)
     except StoreUnavailable as exc:
         return unavailable_response(request, exc)
+
+
+def _small(body: bytes) -> bool:
+    return len(body) <= MAX_KEPT_ANSWER
 
 
 class ReadEndpoints:
@@ -105,7 +125,7 @@ class ReadEndpoints:
 
 
 def _endpoint(read: Read) -> Callable[[Request], Any]:
-    async def endpoint(request: Request) -> JSON:
+    async def endpoint(request: Request) -> Response:
         return await answer(read, request)
 
     return endpoint

@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 Row = tuple[Any, ...]
+T = TypeVar("T")
 _CACHED_ONLY: ContextVar[bool] = ContextVar("sessionscope_cached_only", default=False)
 
 
@@ -58,7 +59,7 @@ class ResultCache:
         self.max_rows = max_rows
         self.version = 0  # committed writes so far
         self.hits = self.misses = 0
-        self._entries: OrderedDict[Any, list[Row]] = OrderedDict()
+        self._entries: OrderedDict[Any, Any] = OrderedDict()  # rows, or whole answers (api/reads.py)
         self._lock = threading.Lock()
 
     def bump(self) -> None:
@@ -72,6 +73,7 @@ class ResultCache:
         return self.max_entries > 0
 
     def rows(self, sql: str, params: Sequence[Any], run: Callable[[], list[Row]]) -> list[Row]:
+        """The rows of `sql` with `params`: kept ones, or `run()`'s (kept when at most `max_rows`)."""
         try:
             key = (sql, _frozen(list(params))) if self.enabled else None
         except TypeError:  # a value of a type the key does not know: run it, keep nothing
@@ -80,21 +82,28 @@ class ResultCache:
             if _CACHED_ONLY.get():
                 raise NotCached
             return run()
+        return list(self.kept(key, run, lambda rows: len(rows) <= self.max_rows, engine_read=True))
+
+    def kept(self, key: Any, run: Callable[[], T], keep: Callable[[T], bool], *, engine_read: bool = False) -> T:
+        """The value kept under `key`, or `run()`'s, then kept if `keep` says so and no write committed
+        meanwhile. `engine_read`: `run` waits for the engine, so under `cached_only()` a miss raises
+        NotCached instead (uncounted); otherwise `run` itself decides (api/reads.py keeps whole answers,
+        computed from kept rows)."""
         with self._lock:
             version = self.version
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return list(found)
-            if _CACHED_ONLY.get():
+                return found
+            if engine_read and _CACHED_ONLY.get():
                 raise NotCached
             self.misses += 1
-        rows = run()
-        if len(rows) <= self.max_rows:
+        value = run()
+        if keep(value):
             with self._lock:
-                if version == self.version:  # no write committed while the query ran
-                    self._entries[key] = list(rows)
+                if version == self.version:  # no write committed while it ran
+                    self._entries[key] = value
                     while len(self._entries) > self.max_entries:
                         self._entries.popitem(last=False)
-        return rows
+        return value
