@@ -154,7 +154,7 @@ class DuckDBStore:
                 "(is a sessionscope server already using this file? stop it first)"
             ) from exc
         self._write_lock = threading.Lock()
-        # per app, only touched under the write lock: the filter of stored ids, and while one is being built,
+        # per app, only touched under the write lock: the set of stored ids, and while one is being built,
         # the hashes written since its table scan (see _known_ids)
         self._known: dict[str, KnownIds] = {}
         self._pending: dict[str, list[np.ndarray]] = {}
@@ -302,17 +302,16 @@ class DuckDBStore:
                         pass
 
     def _known_ids(self, cur: duckdb.DuckDBPyConnection, app_id: str) -> KnownIds | None:
-        """The app's id filter, or None while there is none yet (the caller then looks every id up).
+        """The app's set of stored ids (store/known_ids.py), or None while there is none yet (the caller then
+        looks every id up).
 
-        A filter is built from the table the first time an app is written in this process, and again, larger,
-        when it fills up. Reading the hashes is one quick scan, done here under the write lock; building the
-        filter from them takes seconds on a large store (7 s at 10M sessions), so it runs in a thread and a
-        write never waits for it. Until it is installed, writes record their hashes in `_pending`; the
-        thread adds them, under the write lock, as it installs the filter. A full filter stays in use
-        meanwhile: it has more false positives but never a false negative.
+        It is built from the table the first time an app is written in this process. Reading the hashes is
+        one quick scan, done here under the write lock; sorting them takes about a second at 10M sessions,
+        so it runs in a thread and a write never waits for it. Until it is installed, writes record their
+        hashes in `_pending`; the thread adds them, under the write lock, as it installs the set.
         """
         known = self._known.get(app_id)
-        if (known is None or known.full) and app_id not in self._pending:
+        if known is None and app_id not in self._pending:
             stored = cur.execute("SELECT hash(session_id) FROM sessions WHERE app_id = $1", [app_id]).fetchnumpy()
             self._pending[app_id] = []
             threading.Thread(
