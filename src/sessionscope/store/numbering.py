@@ -82,7 +82,9 @@ def assign(sessions: pa.Table, summaries: dict[str, UserSummary], recompute: set
     table = _set(sessions, "session_number", numbers)
 
     # the first-session values per user: the head row's for new users, the summary's for stored ones
-    new = np.flatnonzero(~skip & ~np.isin(np.arange(g), stored))
+    has_summary = np.zeros(g, dtype=bool)
+    has_summary[stored] = True
+    new = np.flatnonzero(~skip & ~has_summary)
     pick = np.full(g, -1, dtype=np.int64)  # per user: its index in (values of new users + values of stored)
     pick[new] = np.arange(len(new))
     pick[stored] = len(new) + np.arange(len(stored))
