@@ -261,7 +261,7 @@ class DuckDBStore:
                             f"DELETE FROM {table} WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))",
                             [app_id, sorted(replaced_ids)],
                         )
-                summaries = self._user_summaries(cur, app_id, batch_users)
+                summaries = self._take_user_state(cur, app_id, batch_users)
                 sessions, recompute = numbering.assign(sessions, summaries, recompute)
                 full = sorted(recompute)
                 cur.register("_batch_sessions", sessions)
@@ -269,7 +269,7 @@ class DuckDBStore:
                 cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
                 if events.num_rows:
                     cur.execute("INSERT INTO events SELECT * FROM _batch_events")
-                self._update_user_state(cur, app_id, sorted(set(batch_users) | recompute), full)
+                self._update_user_state(cur, app_id, sorted(recompute - set(batch_users)), full)
                 if recompute:
                     cur.execute(_RENUMBER_SQL[0], {"app": app_id, "users": full})
                     for stmt in _RENUMBER_SQL[1:]:
@@ -333,25 +333,29 @@ class DuckDBStore:
             self._known[app_id] = built
 
     @staticmethod
-    def _user_summaries(
+    def _take_user_state(
         cur: duckdb.DuckDBPyConnection, app_id: str, users: list[str]
     ) -> dict[str, numbering.UserSummary]:
+        """The stored state of the batch's users, removed in the same statement: the write puts their new
+        state back (one scan of `user_state` instead of a read and a delete, 20 ms each at 10M sessions)."""
         rows = cur.execute(
-            f"SELECT uxcamuserid, session_count, last_start, {', '.join(numbering.FIRST_COLUMNS)} "
-            "FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
+            "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) "
+            f"RETURNING uxcamuserid, session_count, last_start, {', '.join(numbering.FIRST_COLUMNS)}",
             [app_id, users],
         ).fetchall()
         return {user: numbering.UserSummary(count, last, tuple(first)) for user, count, last, *first in rows}
 
     @staticmethod
-    def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, touched: list[str], full: list[str]) -> None:
-        """After a batch is stored: remove the state of every user it touched, and write the appending users'
-        new state, which follows from the batch (numbered base+1..base+n, so the count is the largest number).
-        The renumbering that follows writes the state of the users it renumbers from scratch (`full`)."""
-        cur.execute(
-            "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
-            [app_id, touched],
-        )
+    def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, others: list[str], full: list[str]) -> None:
+        """After a batch is stored (its users' state already taken out): remove the state of the other users
+        it touched (owners of sessions it replaced), and write the appending users' new state, which follows
+        from the batch (numbered base+1..base+n, so the count is the largest number). The renumbering that
+        follows writes the state of the users it renumbers from scratch (`full`)."""
+        if others:
+            cur.execute(
+                "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
+                [app_id, others],
+            )
         cur.execute(
             f"INSERT INTO user_state SELECT app_id, uxcamuserid, max(session_number), max(started_at), {_FIRSTS} "
             "FROM _batch_sessions WHERE uxcamuserid NOT IN (SELECT unnest($1::VARCHAR[])) GROUP BY app_id, uxcamuserid",
