@@ -6,8 +6,8 @@ the same run on the same store: the per-user summary of each batch's users compu
 scan every write made before the `user_state` table.
 
 Usage: python bench/write_path.py [--size 1000000] [--batches 12]
-(the first write starts building the store's filter of known session ids in a thread; it is reported on its
-own, with the time until the filter is in place, and the other writes are timed after that)
+(the first write starts building the store's set of known session ids in a thread; it is reported on its
+own, with the time until the set is in place, and the other writes are timed after that)
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def main() -> None:
         real().execute(SCAN, [app, users]).fetchall()
         scans.append(time.perf_counter() - t)
         if k == 1:
-            times.clear()  # the breakdown leaves out the first batch, which builds the id filter
+            times.clear()  # the breakdown leaves out the first batch, which builds the set of known ids
         store._cursor = lambda: _Timed(real(), times)  # type: ignore[method-assign]
         t = time.perf_counter()
         store.write_sessions(app, b.sessions, b.events)
@@ -106,7 +106,7 @@ def main() -> None:
     out = {"size": args.size, "batch": BATCH, "first_write_ms": per_batch[0] * 1000,
            "filter_ready_ms": filter_ready * 1000, "write_ms": write,
            "users_scan_ms": scan, "statements_ms": {k: v / (len(batches) - 1) * 1000 for k, v in times.most_common()}}
-    print(f"{args.size:,} sessions, batches of {BATCH:,}: first write {out['first_write_ms']:.0f} ms, id filter in "
+    print(f"{args.size:,} sessions, batches of {BATCH:,}: first write {out['first_write_ms']:.0f} ms, known-id set in "
           f"place {filter_ready:.1f} s after it started; then {write:.1f} ms per write (median)")
     print(f"  baseline, the same users summed up from sessions: {scan:.1f} ms; "
           f"the whole write is {write / scan:.2f}x that scan")
