@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from starlette.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import analytics, service
