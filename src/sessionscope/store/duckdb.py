@@ -53,6 +53,9 @@ REBUILD_USER_STATE = [
     "GROUP BY app_id, uxcamuserid",
 ]
 
+# the state rows of some users ($2) of an app ($1)
+_DELETE_USERS_STATE = "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))"
+
 # Each migration is applied once, in order, inside one transaction; never edit a released one.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -339,8 +342,7 @@ class DuckDBStore:
         """The stored state of the batch's users, removed in the same statement: the write puts their new
         state back (one scan of `user_state` instead of a read and a delete, 20 ms each at 10M sessions)."""
         rows = cur.execute(
-            "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) "
-            f"RETURNING uxcamuserid, session_count, last_start, {', '.join(numbering.FIRST_COLUMNS)}",
+            f"{_DELETE_USERS_STATE} RETURNING uxcamuserid, session_count, last_start, {', '.join(numbering.FIRST_COLUMNS)}",
             [app_id, users],
         ).fetchall()
         return {user: numbering.UserSummary(count, last, tuple(first)) for user, count, last, *first in rows}
@@ -352,10 +354,7 @@ class DuckDBStore:
         from the batch (numbered base+1..base+n, so the count is the largest number). The renumbering that
         follows writes the state of the users it renumbers from scratch (`full`)."""
         if others:
-            cur.execute(
-                "DELETE FROM user_state WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))",
-                [app_id, others],
-            )
+            cur.execute(_DELETE_USERS_STATE, [app_id, others])
         cur.execute(
             f"INSERT INTO user_state SELECT app_id, uxcamuserid, max(session_number), max(started_at), {_FIRSTS} "
             "FROM _batch_sessions WHERE uxcamuserid NOT IN (SELECT unnest($1::VARCHAR[])) GROUP BY app_id, uxcamuserid",

@@ -32,7 +32,7 @@ class KnownIds:
         self.add(hashes)
 
     def add(self, hashes: np.ndarray) -> None:
-        run = np.sort(np.asarray(hashes).astype(np.uint64, copy=True))
+        run = np.sort(np.asarray(hashes).astype(np.uint64, copy=False))  # a new array: the caller's stays as it is
         self.count += len(run)
         if not len(run):
             return
