@@ -4,20 +4,24 @@ Decoding and validating a batch is pure Python (about 70 µs a document). Run in
 holds the interpreter lock for the whole batch, and every read request waits behind it. A `ValidationPool`
 runs `parse_body` + `normalise_batch` in worker processes instead; the server process only receives the
 Arrow tables and writes them. Workers are started with `spawn` (never `fork` from a threaded server) on
-the first batch, and an `ApiError` raised in a worker reaches the caller unchanged.
+the first batch, and an `ApiError` raised in a worker reaches the caller unchanged. Large bodies and
+tables travel through files in shared memory (see `handoff`), not through the pool's pipe.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from . import handoff
 from .normalise import Limits, NormalisedBatch, normalise_batch
 from .parse import gc_paused, parse_body
 
@@ -35,7 +39,18 @@ def validate_body(
     """Decode and validate one ingest request body (in whichever process runs it)."""
     with gc_paused():  # the collector would walk every decoded object of the batch, repeatedly
         docs = parse_body(body, content_type, content_encoding, max_bytes=max_bytes, max_sessions=max_sessions)
-        return normalise_batch(appid, docs, now=now, limits=limits)
+        batch = normalise_batch(appid, docs, now=now, limits=limits)
+        # Free the documents while the collector is still paused: alive when it resumes, they would be
+        # walked by the full collection that the batch's millions of allocations have made due.
+        del docs
+    return batch
+
+
+def _validate_handed(
+    directory: str, appid: str, body: bytes | handoff.BodyFile, *args: Any
+) -> NormalisedBatch | handoff.BatchFiles:
+    """In a worker: `validate_body`, taking the body from and leaving the tables in `directory`."""
+    return handoff.put_batch(directory, validate_body(appid, handoff.take_body(body), *args))
 
 
 def _start_worker(parent: int, nice: int) -> None:
@@ -85,25 +100,35 @@ class ValidationPool:
         self.workers = workers
         self.nice = nice  # the workers' step back from reads (lower_priority)
         self._pool: ProcessPoolExecutor | None = None
+        self._directory: Path | None = None  # for handoff files, made with the pool
         self._lock = threading.Lock()
 
     def validate(self, *args: Any) -> NormalisedBatch:
         """`validate_body(*args)`, in a worker when there are any."""
         return self.submit(*args).result()
 
-    def submit(self, *args: Any) -> Future[NormalisedBatch]:
-        if self.workers > 0:
-            return self._executor().submit(validate_body, *args)
+    def submit(self, appid: str, body: bytes, *args: Any) -> Future[NormalisedBatch]:
+        """`validate_body(appid, body, *args)`, in a worker when there are any."""
         done: Future[NormalisedBatch] = Future()
-        try:
-            done.set_result(validate_body(*args))
-        except BaseException as exc:  # noqa: BLE001 - raised from result(), as a worker's would be
-            done.set_exception(exc)
+        if self.workers == 0:
+            try:
+                done.set_result(validate_body(appid, body, *args))
+            except BaseException as exc:  # noqa: BLE001 - raised from result(), as a worker's would be
+                done.set_exception(exc)
+            return done
+        pool, directory = self._executor()
+        sent = handoff.put_body(directory, body)
+        running = pool.submit(_validate_handed, directory, appid, sent, *args)
+        running.add_done_callback(lambda f: _receive(f, done, sent))
         return done
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self) -> tuple[ProcessPoolExecutor, str | None]:
         with self._lock:
             if self._pool is None:
+                try:
+                    self._directory = handoff.open_directory()
+                except OSError:  # no usable directory: everything goes through the pipe
+                    self._directory = None
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
@@ -111,10 +136,26 @@ class ValidationPool:
                     initializer=_start_worker,
                     initargs=(os.getpid(), self.nice),
                 )
-            return self._pool
+            return self._pool, None if self._directory is None else str(self._directory)
 
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
+            directory, self._directory = self._directory, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _receive(
+    running: Future[NormalisedBatch | handoff.BatchFiles], done: Future[NormalisedBatch], sent: object
+) -> None:
+    """Settle `done` from a worker's result, mapping tables it left in files."""
+    try:
+        done.set_result(handoff.take_batch(running.result()))
+    except BaseException as exc:  # noqa: BLE001 - the caller's result() raises it
+        done.set_exception(exc)
+    finally:
+        if isinstance(sent, handoff.BodyFile):  # a worker that failed early never took it
+            handoff.discard(sent.path)
