@@ -14,7 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from sessionscope.errors import ApiError
-from sessionscope.ingest.parse import gc_paused, iter_ndjson_file, iter_parquet_file, parse_body
+from sessionscope.ingest import parse as parse_mod
+from sessionscope.ingest.parse import (
+    gc_paused,
+    iter_ndjson_file,
+    iter_ndjson_lines,
+    iter_parquet_file,
+    parse_body,
+)
 
 MIB = 1024 * 1024
 DOCS = [{"sessionId": f"s{i}", "user": {"uxcamuserid": "u"}} for i in range(3)]
@@ -252,6 +259,25 @@ def test_iter_ndjson_gz_file(tmp_path: Path) -> None:
     path = tmp_path / "s.ndjson.gz"
     path.write_bytes(gzip.compress(ndjson(DOCS)))
     assert list(iter_ndjson_file(path)) == [DOCS]
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 7, 64, 1 << 22])
+def test_ndjson_lines_read_in_blocks_keep_their_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        block: int) -> None:
+    # blank lines, CRLF, spaces, a BOM, a line longer than a block, no newline at the end
+    text = b'\xef\xbb\xbf{"a":1}\r\n\n  \n{"b":"' + b"x" * 40 + b'"}\n\r\n{"c":3}  \n{"d":4}'
+    path = tmp_path / "s.ndjson"
+    path.write_bytes(text)
+    expected = []  # line by line, as a reference
+    for lineno, line in enumerate(text.split(b"\n"), 1):
+        line = line.strip()
+        if line:
+            expected.append((lineno, line[3:] if lineno == 1 else line))
+    real = parse_mod._line_blocks
+    monkeypatch.setattr(parse_mod, "_line_blocks", lambda f: real(f, block))
+    got = [pair for batch in iter_ndjson_lines(path, batch_size=2) for pair in batch.lines]
+    assert got == expected
+    assert [n for n, _ in got] == [1, 4, 6, 7]
 
 
 def test_iter_ndjson_file_bad_line(tmp_path: Path) -> None:

@@ -184,19 +184,45 @@ def iter_ndjson_lines(path: str | Path, batch_size: int = 10_000) -> Iterator[Nd
     path = Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     lines: list[tuple[int, bytes]] = []
+    lineno = 0
     with opener(path, "rb") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if lineno == 1 and line.startswith(_BOM):
-                line = line[3:]
-            lines.append((lineno, line))
-            if len(lines) >= batch_size:
-                yield NdjsonLines(path.name, lines)
-                lines = []
+        for block in _line_blocks(f):
+            for line in block:
+                lineno += 1
+                line = line.strip()
+                if not line:
+                    continue
+                if lineno == 1 and line.startswith(_BOM):
+                    line = line[3:]
+                lines.append((lineno, line))
+                if len(lines) >= batch_size:
+                    yield NdjsonLines(path.name, lines)
+                    lines = []
     if lines:
         yield NdjsonLines(path.name, lines)
+
+
+def _line_blocks(f: Any, size: int = 1 << 22) -> Iterator[list[bytes]]:
+    """The lines of a binary file, without their newlines, read a few megabytes at a time.
+
+    Splitting large blocks in one call is about three times cheaper than reading line by line, which for
+    a gzip file goes through several Python-level calls per line.
+    """
+    pending: list[bytes] = []  # the start of a line longer than what has been read of it
+    while data := f.read(size):
+        if b"\n" not in data:
+            pending.append(data)
+            continue
+        if pending:
+            data = b"".join([*pending, data])
+            pending = []
+        block = data.split(b"\n")
+        last = block.pop()
+        if last:
+            pending.append(last)
+        yield block
+    if pending:
+        yield [b"".join(pending)]
 
 
 def iter_ndjson_file(path: str | Path, batch_size: int = 10_000) -> Iterator[list[Any]]:
