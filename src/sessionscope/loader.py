@@ -55,12 +55,17 @@ def load_batches(
     label: str = "Loading",
     quiet: bool = False,
     workers: int = 0,
+    write_rows: int = 30_000,
 ) -> LoadStats:
     """Validate and write each batch (decoded documents, or an NDJSON file's lines); a progress bar counts
     sessions.
 
     Three stages overlap: this thread reads the input, `workers` processes decode and validate NDJSON
-    lines (with 0, this thread does), and the writer thread commits. Batches are written in input order.
+    lines (with 0, this thread does), and the writer thread commits. Batches are written in input order,
+    held until they make `write_rows` sessions and then written together, ids permitting, in one
+    transaction: for DuckDB, a write of 30,000 sessions costs about a fifth less per session than three of
+    10,000 (fewer commits, and its events reach the engine's row-group size, which it writes compressed to
+    the file instead of the log).
     """
     from .errors import ApiError
     from .ingest import Limits, gc_paused, normalise_batch
@@ -71,7 +76,8 @@ def load_batches(
     pool = ValidationPool(workers, nice=settings.ingest_nice)
     writer = GroupWriter(store, nice=settings.ingest_nice)
     validating: deque[tuple[list[Any] | NdjsonLines, Future[NormalisedBatch]]] = deque()
-    writing: deque[Future[None]] = deque()  # batches handed to the writer, not yet committed
+    held: list[NormalisedBatch] = []  # validated, not yet handed to the writer
+    writing: deque[list[Future[None]]] = deque()  # writes handed to the writer, not yet committed
     stats = LoadStats()
     start = time.perf_counter()
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
@@ -88,6 +94,14 @@ def load_batches(
             done.set_result(normalise_batch(appid, docs, now=now, limits=limits))
         return done
 
+    def hand_over() -> None:
+        """Give the held batches to the writer together, then wait while more than two such writes wait."""
+        writing.append(writer.submit_many(appid, [(b.sessions, b.events) for b in held]))
+        held.clear()
+        while len(writing) > 2:
+            for done in writing.popleft():
+                done.result()
+
     def write(item: list[Any] | NdjsonLines, validated: Future[NormalisedBatch], progress: Progress) -> None:
         nonlocal offset
         try:
@@ -96,9 +110,9 @@ def load_batches(
             # a line that is not JSON: decoding here names its line in the file (ValueError)
             assert isinstance(item, NdjsonLines)
             batch = validate(item, here=True).result()
-        writing.append(writer.submit(appid, batch.sessions, batch.events))
-        while len(writing) > 2:
-            writing.popleft().result()
+        held.append(batch)
+        if sum(b.sessions.num_rows for b in held) >= write_rows:
+            hand_over()
         stats.accepted += batch.accepted
         stats.rejected += len(batch.rejected)
         for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
@@ -116,8 +130,11 @@ def load_batches(
                     write(*validating.popleft(), progress)
             while validating:
                 write(*validating.popleft(), progress)
+            if held:
+                hand_over()
             while writing:
-                writing.popleft().result()
+                for done in writing.popleft():
+                    done.result()
     finally:
         writer.close()  # after an error, lets the queued batches finish first
         pool.close()

@@ -134,3 +134,20 @@ def test_an_empty_batch_is_done_at_once(store):
     f = writer.submit(APP, s.slice(0, 0), e.slice(0, 0))
     assert f.done() and f.result() is None
     assert writer._thread is None
+
+
+def test_batches_submitted_together_share_a_write_unless_an_id_repeats(store):
+    writer = GroupWriter(store)
+    s, e = batch(APP, ["e0"])
+    futures = writer.submit_many(APP, [batch(APP, ["m1", "m2"]), batch(APP, ["m3"]), (s.slice(0, 0), e.slice(0, 0))])
+    assert futures[2].done()  # the empty one at once
+    for f in futures:
+        f.result(timeout=30)
+    assert (writer.writes, writer.batches) == (1, 2)
+    resent = writer.submit_many(APP, [batch(APP, ["m4"], city="Lyon"), batch(APP, ["m4", "m5"], city="Nice")])
+    for f in resent:
+        f.result(timeout=30)
+    writer.close()
+    assert (writer.writes, writer.batches) == (3, 4)
+    assert rows(store, APP)["m4"][0] == "Nice"
+    assert sorted(n for _, n in rows(store, APP).values()) == [1, 2, 3, 4, 5]

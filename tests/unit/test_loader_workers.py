@@ -44,3 +44,33 @@ def test_a_line_that_is_not_json_is_named_by_its_file_line(tmp_path: Path):
     creds = apps.create_app(store, "x")
     with pytest.raises(ValueError, match="bad.ndjson: line 4: not valid JSON"):
         load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 10), quiet=True, workers=1)
+
+
+class CountingStore(DuckDBStore):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.writes: list[int] = []
+
+    def write_sessions(self, app_id, sessions, events):
+        self.writes.append(sessions.num_rows)
+        return super().write_sessions(app_id, sessions, events)
+
+
+def test_validated_batches_are_written_in_groups_and_a_resent_id_keeps_its_last_document(tmp_path: Path):
+    docs = list(generate_sessions(1_000, days=10, seed=7, now=datetime(2026, 11, 1, tzinfo=UTC)))
+    again = dict(docs[10], location={**docs[10].get("location", {}), "city": "Resent"})
+    docs.insert(150, again)  # batch 2 re-sends a session of batch 1; both go to the same write
+    file = tmp_path / "in.ndjson"
+    file.write_bytes(b"\n".join(orjson.dumps(d) for d in docs))
+    store = CountingStore(str(tmp_path / "s.duckdb"))
+    creds = apps.create_app(store, "x")
+    stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 100),
+                         quiet=True, write_rows=300)
+    assert (stats.accepted, stats.rejected) == (1_001, 0)
+    # 11 batches of up to 100: held until 300 rows; the re-sent id splits its group in two writes
+    assert sum(store.writes) == 1_001 and len(store.writes) < 11
+    assert store.query("SELECT count(*), count(DISTINCT session_id) FROM sessions", []) == [(1_000, 1_000)]
+    assert store.query("SELECT city FROM sessions WHERE session_id = $1", [again["sessionId"]]) == [("Resent",)]
+    events = sum(len(d.get("events") or []) for i, d in enumerate(docs) if i != 10)
+    assert store.query("SELECT count(*) FROM events", []) == [(events,)]
+    store.close()

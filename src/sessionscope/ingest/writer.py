@@ -40,7 +40,7 @@ class GroupWriter:
         self.store = store
         self.nice = nice  # the writer thread's step back from reads (ingest.pool.lower_priority)
         self.max_rows = max_rows
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._queue: queue.Queue[list[_Job] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.writes = 0  # transactions committed (for tests and metrics)
@@ -48,13 +48,22 @@ class GroupWriter:
 
     def submit(self, app_id: str, sessions: pa.Table, events: pa.Table) -> Future[None]:
         """Queue a batch; the future resolves when it is committed (or raises the write's error)."""
-        job = _Job(app_id, sessions, events)
-        if sessions.num_rows == 0:
-            job.future.set_result(None)
-            return job.future
-        self._ensure_thread()
-        self._queue.put(job)
-        return job.future
+        return self.submit_many(app_id, [(sessions, events)])[0]
+
+    def submit_many(self, app_id: str, batches: list[tuple[pa.Table, pa.Table]]) -> list[Future[None]]:
+        """Queue batches together, so that the writer takes them in one go and, their ids permitting, writes
+        them in one transaction; a future per batch."""
+        jobs = [_Job(app_id, sessions, events) for sessions, events in batches]
+        queued = []
+        for job in jobs:
+            if job.sessions.num_rows == 0:
+                job.future.set_result(None)
+            else:
+                queued.append(job)
+        if queued:
+            self._ensure_thread()
+            self._queue.put(queued)
+        return [job.future for job in jobs]
 
     def write(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
         """Write a batch and wait until it is durable."""
@@ -82,17 +91,18 @@ class GroupWriter:
             first = self._queue.get()
             if first is None:
                 return
-            jobs, rows, stop = [first], first.sessions.num_rows, False
+            jobs, stop = list(first), False
+            rows = sum(job.sessions.num_rows for job in jobs)
             while rows < self.max_rows:
                 try:
-                    job = self._queue.get_nowait()
+                    more = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if job is None:
+                if more is None:
                     stop = True
                     break
-                jobs.append(job)
-                rows += job.sessions.num_rows
+                jobs.extend(more)
+                rows += sum(job.sessions.num_rows for job in more)
             for group in _groups(jobs):
                 self._write(group)
             if stop:
