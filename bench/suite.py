@@ -165,7 +165,13 @@ def np_totals(c: Columns, lo: datetime = LO, hi: datetime = HI) -> list[Any]:
     m = np_window(c, lo, hi)
     users = np.count_nonzero(np.bincount(c.user[m], minlength=c.n_users))
     new = int(np.count_nonzero(m & c.new))
-    return [int(m.sum()), users, new, *(float(np.nanmean(x[m])) for x in c.measures)]
+    return [int(m.sum()), users, new, *(_mean(x[m]) for x in c.measures)]
+
+
+def _mean(x: np.ndarray) -> float:
+    """The mean of the values that are not NaN (NULL); NaN when there are none, without numpy's warning."""
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else float("nan")
 
 
 def np_group(c: Columns, key: np.ndarray, size: int, mask: np.ndarray) -> list[Any]:
