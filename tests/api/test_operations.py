@@ -6,8 +6,11 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
 from sessionscope.demo import generate_sessions
-from support.server import Server
+from sessionscope.ingest import handoff
+from support.server import Server, ingest
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
 # the metric names docs/operations.md documents
@@ -68,3 +71,27 @@ def test_json_logs_metrics_and_no_keys(fresh_server: Server) -> None:
     assert re.search(r'sessionscope_http_requests_total\{method="POST",route="/v2/ingest/sessions",status="200"\} 1', metrics.text)
     assert re.search(r"^sessionscope_ingested_sessions_total 30$", metrics.text, re.M)
     assert creds.apikey not in metrics.text and creds.appid not in metrics.text
+
+
+def test_a_stopped_server_leaves_no_hand_off_files(fresh_server: Server) -> None:
+    """Large ingest bodies reach the validation worker through a directory in shared memory (ingest.handoff);
+    a server stopped with SIGTERM removes it."""
+    creds = fresh_server.create_app("handoff")
+    fresh_server.start()
+    pid = fresh_server.proc.pid  # type: ignore[union-attr]
+    docs = list(generate_sessions(1_000, seed=4, now=datetime.now(UTC)))
+    assert len(orjson.dumps(docs)) > handoff.MIN_BYTES
+    with fresh_server.client() as client:
+        (body,) = ingest(client, creds, docs, batch=1_000)
+        assert body["accepted"] == 1_000
+        mine = list(handoff.base_directory().glob(f"sessionscope-ingest-{pid}-*"))
+        assert len(mine) == 1 and list(mine[0].iterdir()) == []  # made, and each file taken
+    fresh_server.stop()
+    assert not mine[0].exists()
+    fresh_server.start()  # and what was acknowledged is there
+    with fresh_server.client() as client:
+        window = {"attribute": "date_range", "operator": "between_dates",
+                  "value": {"lower": "2000-01-01T00:00:00Z", "upper": "2100-01-01T00:00:00Z"}}
+        r = client.get("/v2/session/analytics", params={"filters": json.dumps([window])},
+                       headers=creds.read_headers)
+        assert r.status_code == 200 and r.json()["data"][0]["session_count"] == 1_000

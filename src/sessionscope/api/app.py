@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,8 +28,18 @@ _HTTP_MESSAGES = {
 }
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # on shutdown, after the last request: commit what is queued, stop the validation workers and remove
+    # their hand-off directory (both start again if the app is used after this)
+    app.state.writer.close()
+    app.state.validator.close()
+
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="sessionscope",
         version=__version__,
         description="Session store with a UXCam Data Access API v2 compatible HTTP API.",
