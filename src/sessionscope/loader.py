@@ -94,11 +94,12 @@ def load_batches(
             done.set_result(normalise_batch(appid, docs, now=now, limits=limits))
         return done
 
-    def hand_over() -> None:
-        """Give the held batches to the writer together, then wait while more than two such writes wait."""
+    def hand_over(wait: bool = True) -> None:
+        """Give the held batches to the writer together; then, while another write is not yet committed,
+        wait for it (so at most about 3 x write_rows validated sessions are in memory)."""
         writing.append(writer.submit_many(appid, [(b.sessions, b.events) for b in held]))
         held.clear()
-        while len(writing) > 2:
+        while wait and len(writing) > 1:
             for done in writing.popleft():
                 done.result()
 
@@ -136,6 +137,8 @@ def load_batches(
                 for done in writing.popleft():
                     done.result()
     finally:
+        if held:  # after an error: validated batches are written, as they were before it
+            hand_over(wait=False)
         writer.close()  # after an error, lets the queued batches finish first
         pool.close()
     stats.seconds = time.perf_counter() - start

@@ -4,9 +4,12 @@ through the pipe instead, with the same result."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
@@ -67,6 +70,10 @@ def test_a_worker_pool_validates_through_files_and_leaves_none(docs):
         a = pool.validate(APP, body, "application/json", None, *ARGS)
         directory = pool._directory
         assert directory is not None and directory.is_dir() and list(directory.iterdir()) == []
+        # the tables are mapped from the worker's two files, removed from the directory once taken
+        mapped = {line.split()[-2] for line in Path("/proc/self/maps").read_text().splitlines()
+                  if str(directory) in line and line.endswith("(deleted)")}
+        assert sorted(Path(m).suffix for m in mapped) == [".events", ".sessions"]
         b = here.validate(APP, body, "application/json", None, *ARGS)
         assert a.sessions.equals(b.sessions) and a.events.equals(b.events) and a.accepted == len(docs)
         # with its directory gone, the pool still validates, through the pipe
@@ -90,3 +97,26 @@ def test_a_new_pool_removes_the_directories_of_dead_pools_only(tmp_path):
     mine = handoff.open_directory(tmp_path)
     assert not stale.exists() and live.exists() and other.exists()
     assert mine.is_dir() and mine.name.startswith(f"sessionscope-ingest-{os.getpid()}-")
+
+
+def test_a_dead_worker_is_replaced_and_no_body_file_is_left(docs):
+    body = orjson.dumps(docs)
+    pool = ValidationPool(1)
+    try:
+        first = pool.validate(APP, body, "application/json", None, *ARGS)
+        executor = pool._pool
+        for process in list(executor._processes.values()):  # killed as the out-of-memory killer would
+            os.kill(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while not executor._broken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert executor._broken
+        again = pool.validate(APP, body, "application/json", None, *ARGS)  # on new workers
+        assert pool._pool is not executor and again.sessions.equals(first.sessions)
+        # a pool that cannot take the batch at all: the caller gets the error, the body's file is removed
+        pool._pool.shutdown()
+        with pytest.raises(RuntimeError):
+            pool.submit(APP, body, "application/json", None, *ARGS)
+        assert list(pool._directory.iterdir()) == []
+    finally:
+        pool.close()

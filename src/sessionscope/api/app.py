@@ -31,10 +31,10 @@ _HTTP_MESSAGES = {
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    # on shutdown, after the last request: commit what is queued, stop the validation workers and remove
-    # their hand-off directory (both start again if the app is used after this)
-    app.state.writer.close()
+    # on shutdown, after the last request: stop the validation workers and remove their hand-off directory,
+    # then commit what is queued (both start again if the app is used after this)
     app.state.validator.close()
+    app.state.writer.close()
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

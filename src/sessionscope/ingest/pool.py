@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -118,17 +119,35 @@ class ValidationPool:
             return done
         pool, directory = self._executor()
         sent = handoff.put_body(directory, body)
-        running = pool.submit(_validate_handed, directory, appid, sent, *args)
+        try:
+            try:
+                running = pool.submit(_validate_handed, directory, appid, sent, *args)
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): its batch failed, but later ones get new workers
+                # rather than this error for as long as the server runs.
+                running = self._replace(pool).submit(_validate_handed, directory, appid, sent, *args)
+        except BaseException:
+            if isinstance(sent, handoff.BodyFile):
+                handoff.discard(sent.path)
+            raise
         running.add_done_callback(lambda f: _receive(f, done, sent))
         return done
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is broken:  # not yet replaced by another thread
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+        return self._executor()[0]
 
     def _executor(self) -> tuple[ProcessPoolExecutor, str | None]:
         with self._lock:
             if self._pool is None:
-                try:
-                    self._directory = handoff.open_directory()
-                except OSError:  # no usable directory: everything goes through the pipe
-                    self._directory = None
+                if self._directory is None:
+                    try:
+                        self._directory = handoff.open_directory()
+                    except OSError:  # no usable directory: everything goes through the pipe
+                        pass
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
@@ -151,11 +170,16 @@ class ValidationPool:
 def _receive(
     running: Future[NormalisedBatch | handoff.BatchFiles], done: Future[NormalisedBatch], sent: object
 ) -> None:
-    """Settle `done` from a worker's result, mapping tables it left in files."""
+    """Settle `done` from a worker's result, mapping tables it left in files (taken, so removed, even when
+    the caller has cancelled `done`)."""
     try:
-        done.set_result(handoff.take_batch(running.result()))
+        batch = handoff.take_batch(running.result())
     except BaseException as exc:  # noqa: BLE001 - the caller's result() raises it
-        done.set_exception(exc)
+        if not done.cancelled():
+            done.set_exception(exc)
+    else:
+        if not done.cancelled():
+            done.set_result(batch)
     finally:
         if isinstance(sent, handoff.BodyFile):  # a worker that failed early never took it
             handoff.discard(sent.path)
