@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
     result_cache: int = Field(
         256,
-        description="Query results (and encoded answers) the embedded store keeps and reuses until its next "
+        description="Query results (and encoded answers) the embedded store (DuckDB, chDB) keeps and reuses until its next "
         "write, so a repeated request does not run again (0 = off). Exact: any committed write discards them all.",
     )
     ingest_workers: int = Field(

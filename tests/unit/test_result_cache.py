@@ -109,3 +109,28 @@ def test_cached_only_answers_from_kept_results_or_raises_without_running():
         with cached_only(), pytest.raises(NotCached):
             off.rows("q", [b"bytes"], lambda: run("x"))
     assert ran == ["q"]
+
+
+def test_chdb_keeps_results_until_its_next_write(tmp_path: Path):
+    """chDB's directory is held by one process, which sees every write: it keeps results like DuckDB."""
+    from sessionscope.store.chdb import ChdbStore
+
+    store = ChdbStore(str(tmp_path / "ch"), result_cache=8)
+    try:
+        count = "SELECT count() FROM sessions WHERE app_id = {app:String}"
+        write(store, ["a", "b"])
+        assert store.query(count, {"app": APP}) == [(2,)]
+        hits = store.results.hits
+        assert store.query(count, {"app": APP}) == [(2,)]
+        assert store.results.hits == hits + 1
+        assert store.query(count, {"app": "cd" * 12}) == [(0,)]  # another value, another key
+        write(store, ["c"])
+        assert store.query(count, {"app": APP}) == [(3,)]
+        store.put_video(APP, "a", "/x.mp4", "video/mp4", 1)
+        assert store.query("SELECT count() FROM sessions WHERE has_video", {}) == [(1,)]
+        creds = apps.create_app(store, "x")  # apps change through execute
+        assert apps.authenticate(store, creds.appid, creds.apikey, "apikey")
+        apps.rotate_key(store, creds.appid, "apikey")
+        assert not apps.authenticate(store, creds.appid, creds.apikey, "apikey")
+    finally:
+        store.close()

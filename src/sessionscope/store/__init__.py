@@ -11,8 +11,8 @@ def open_store(
     """Open the store named by `url` (duckdb:///path, chdb:///path, clickhouse://...).
 
     `memory_limit` and `threads` bound the embedded engine (empty / 0: the engine's defaults);
-    `result_cache` is how many query results the embedded engine keeps until the next write (0: none).
-    Stores that other processes may write (ClickHouse) keep none.
+    `result_cache` is how many query results an embedded engine (DuckDB, chDB) keeps until the next write
+    (0: none). A ClickHouse server, which other processes may write, keeps none.
     """
     scheme = url.split("://", 1)[0] if "://" in url else "duckdb"
     if scheme == "duckdb":
@@ -25,7 +25,7 @@ def open_store(
     if scheme == "chdb":
         from .chdb import ChdbStore
 
-        return ChdbStore(url.split("://", 1)[1], read_only=read_only)
+        return ChdbStore(url.split("://", 1)[1], read_only=read_only, result_cache=result_cache)
     if scheme in ("clickhouse", "clickhouses"):
         from .clickhouse import ClickHouseServerStore
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -46,6 +47,7 @@ import pyarrow.compute as pc
 from ..query.dialects import CLICKHOUSE
 from . import numbering
 from .ch_params import serialize
+from .results import ResultCache
 from .schema import EVENT_COLUMNS, EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA
 
 # Settings every connection runs with. Extended datetime results keep time buckets before 1970 exact
@@ -211,12 +213,30 @@ class ClickHouseStore:
 
     dialect = CLICKHOUSE
 
-    def __init__(self, driver: Driver, *, read_only: bool = False, cluster: str | None = None) -> None:
+    def __init__(
+        self, driver: Driver, *, read_only: bool = False, cluster: str | None = None, results: ResultCache | None = None
+    ) -> None:
         self.driver = driver
         self.cluster = cluster
+        # Only a store that no other process writes can keep results (store/results.py): chDB, whose
+        # directory one process holds, passes a cache; a ClickHouse server's other clients may write any time.
+        if results is not None:
+            self.results = results
         self._write_lock = threading.Lock()
         if not read_only:
             self.migrate()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The write lock; kept results are discarded when the write ends, whether or not it succeeded (a
+        failed write may have changed some tables)."""
+        with self._write_lock:
+            try:
+                yield
+            finally:
+                cache = getattr(self, "results", None)
+                if cache is not None:
+                    cache.bump()
 
     # -- plumbing -------------------------------------------------------------------------
     def _sharded(self, table: str) -> str:
@@ -235,7 +255,7 @@ class ClickHouseStore:
         return int(self.query("SELECT max(version) FROM schema_migrations", {})[0][0] or 0)
 
     def migrate(self) -> None:
-        with self._write_lock:
+        with self._writing():
             self.driver.command(MIGRATIONS_TABLE, {})
             current = self.schema_version()
             for version, statements in MIGRATIONS:
@@ -249,7 +269,11 @@ class ClickHouseStore:
 
     # -- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
-        return to_rows(self.driver.arrow(sql, serialize(_named(params))))
+        def run() -> list[tuple[Any, ...]]:
+            return to_rows(self.driver.arrow(sql, serialize(_named(params))))
+
+        cache = getattr(self, "results", None)
+        return run() if cache is None else cache.rows(sql, [_named(params)], run)
 
     def query_arrow(self, sql: str, params: Any) -> pa.Table:
         return naive_times(self.driver.arrow(sql, serialize(_named(params))))
@@ -261,7 +285,7 @@ class ClickHouseStore:
 
     # -- writes ---------------------------------------------------------------------------
     def execute(self, sql: str, params: Any = ()) -> None:
-        with self._write_lock:
+        with self._writing():
             self.driver.command(sql, serialize(_named(params)))
 
     def write_sessions(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
@@ -270,7 +294,7 @@ class ClickHouseStore:
             return
         ids = sessions.column("session_id").to_pylist()
         users_column = sessions.column("uxcamuserid").to_pylist()
-        with self._write_lock:
+        with self._writing():
             version = time.time_ns()
             stored = self.query(
                 "SELECT DISTINCT session_id, uxcamuserid FROM sessions "
@@ -352,14 +376,14 @@ class ClickHouseStore:
     # -- bulk copy (sessionscope copy) ----------------------------------------------------
     def remove_app(self, app_id: str) -> None:
         """Delete an app and every row it owns (a copy re-run starts the app afresh)."""
-        with self._write_lock:
+        with self._writing():
             for table, column in (("apps", "appid"), ("sessions", "app_id"), ("events", "app_id"), ("videos", "app_id")):
                 target = self._sharded(table)
                 self.driver.command(f"DELETE FROM {target} WHERE {column} = {{app:String}}", serialize({"app": app_id}))
 
     def bulk_insert(self, table: str, data: pa.Table) -> None:
         """Insert rows as they are (numbering included): only for rows copied from another store."""
-        with self._write_lock:
+        with self._writing():
             if table in ("sessions", "events"):
                 data = _version_column(data, time.time_ns())
             self.driver.insert_arrow(table, data)
@@ -376,7 +400,7 @@ class ClickHouseStore:
 
     def put_video(self, app_id: str, session_id: str, path: str, content_type: str, size: int) -> bool:
         params = {"app": app_id, "sid": session_id}
-        with self._write_lock:
+        with self._writing():
             found = self.query(
                 "SELECT count() FROM sessions WHERE app_id = {app:String} AND session_id = {sid:String}", params
             )

@@ -1,7 +1,8 @@
 """The in-process ClickHouse engine (chDB) on a directory: `chdb:///path/to/dir`.
 
 The same SQL, DDL and write path as a ClickHouse server (`ch_common`); only the driver differs. chDB
-locks its directory, so one process uses a store at a time (like the embedded DuckDB file).
+locks its directory, so one process uses a store at a time (like the embedded DuckDB file), and that
+process may keep query results until its next write (store/results.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pyarrow as pa
 from ..errors import StoreUnavailable
 from .ch_common import SESSION_SETTINGS, ClickHouseStore, lock_error
 from .ch_params import to_text
+from .results import ResultCache
 
 
 class ChdbDriver:
@@ -92,6 +94,7 @@ class ChdbDriver:
 class ChdbStore(ClickHouseStore):
     """A chDB directory."""
 
-    def __init__(self, path: str, *, read_only: bool = False) -> None:
+    def __init__(self, path: str, *, read_only: bool = False, result_cache: int = 0) -> None:
         self.path = path
-        super().__init__(ChdbDriver(path), read_only=read_only)
+        # this process holds the directory, so it sees every write and can keep results like DuckDB
+        super().__init__(ChdbDriver(path), read_only=read_only, results=ResultCache(max_entries=result_cache))
