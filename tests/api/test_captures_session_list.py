@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from sessionscope.demo import generate_sessions
+from support.data import recent_sessions
 from support.engines import store_url
 from support.server import Server, ingest
 
@@ -112,7 +113,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory, engine: str):
     server = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
     creds = server.create_app("captures")
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    recent = list(generate_sessions(600, days=29, seed=33, now=now))
+    recent = list(recent_sessions(600, days=29, seed=33, now=now))
     then = list(generate_sessions(600, days=29, seed=44, now=datetime(2023, 1, 19, 18, 0, tzinfo=UTC)))
     docs = recent + then
     assert len({d["sessionId"] for d in docs}) == len(docs)

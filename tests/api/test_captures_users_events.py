@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from sessionscope.demo import generate_sessions
+from support.data import recent_sessions
 from support.engines import store_url
 from support.server import Server, ingest
 
@@ -97,7 +98,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory, engine: str):
     server = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
     creds = server.create_app("captures")
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    recent = list(generate_sessions(700, days=29, seed=55, now=now))
+    recent = list(recent_sessions(700, days=29, seed=55, now=now))
     then = list(generate_sessions(900, days=29, seed=66, now=datetime(2023, 1, 19, 18, 0, tzinfo=UTC)))
     docs = recent + then
     server.start()

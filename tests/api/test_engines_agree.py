@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sessionscope.demo import generate_sessions
+from support.data import recent_sessions
 from support.engines import ENGINES, store_url
 from support.server import Server, ingest
 
@@ -92,8 +92,8 @@ def requests() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory):
-    docs_a = list(generate_sessions(1_500, days=29, seed=71, now=NOW))
-    docs_b = list(generate_sessions(300, days=29, seed=72, now=NOW))
+    docs_a = list(recent_sessions(1_500, days=29, seed=71, now=NOW))
+    docs_b = list(recent_sessions(300, days=29, seed=72, now=NOW))
     running = {}
     for engine in ENGINES:
         data_dir = tmp_path_factory.mktemp(f"agree-{engine}")

@@ -20,7 +20,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from sessionscope.demo import generate_sessions
+from support.data import recent_sessions
 from support.server import Server, cli, ingest
 
 from .compare import same
@@ -189,7 +189,7 @@ def assert_same_answers(got: list[list[dict]], want: list[list[dict]]) -> None:
 
 def test_export_imports_again_with_identical_answers(tmp_path: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    docs = list(generate_sessions(900, days=20, seed=77, now=now))
+    docs = list(recent_sessions(900, days=20, seed=77, now=now))
     source = Server(data_dir=tmp_path / "source", store_url=f"duckdb:///{tmp_path / 'source' / 'store.duckdb'}")
     (tmp_path / "source").mkdir()
     creds = source.create_app("source")
