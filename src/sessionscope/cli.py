@@ -66,11 +66,7 @@ def serve(
     from .api import create_app
     from .logs import configure
 
-    settings = _settings(store)
-    if host:
-        settings = settings.model_copy(update={"host": host})
-    if port:
-        settings = settings.model_copy(update={"port": port})
+    settings = _settings(store).listening_on(host, port)
     configure(settings.log_format)
     api = create_app(settings, _open(settings))
     import re

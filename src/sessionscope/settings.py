@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,8 +21,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("./data"), description="Directory for the embedded store and uploaded videos.")
     public_url: str = Field(
-        "http://127.0.0.1:8000",
-        description="Base URL users reach the server at; used in session `url`, `dashboard_link` and video links.",
+        "",
+        description="Base URL users reach the server at; used in session `url`, `dashboard_link` and video links. "
+        "Default: http://<host>:<port> (127.0.0.1 when the host is 0.0.0.0 or ::), so it follows the port.",
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
@@ -75,6 +76,22 @@ class Settings(BaseSettings):
         "status, duration_ms, app and request_id; see docs/operations.md).",
     )
 
+    @model_validator(mode="after")
+    def _derive_public_url(self) -> Settings:
+        if not self.public_url:
+            self.public_url = default_public_url(self.host, self.port)
+        return self
+
+    def listening_on(self, host: str | None, port: int | None) -> Settings:
+        """These settings with another listen address; a public URL derived from the old one follows it."""
+        if not host and not port:
+            return self
+        derived = self.public_url == default_public_url(self.host, self.port)
+        moved = self.model_copy(update={"host": host or self.host, "port": port or self.port})
+        if derived:
+            moved = moved.model_copy(update={"public_url": default_public_url(moved.host, moved.port)})
+        return moved
+
     def store_url(self) -> str:
         """The store URL, defaulting to the embedded DuckDB file in data_dir."""
         if self.store:
@@ -97,3 +114,12 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+
+def default_public_url(host: str, port: int) -> str:
+    """http://<host>:<port>, with 127.0.0.1 for an address that listens on every interface."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
