@@ -151,3 +151,25 @@ def test_batches_submitted_together_share_a_write_unless_an_id_repeats(store):
     assert (writer.writes, writer.batches) == (3, 4)
     assert rows(store, APP)["m4"][0] == "Nice"
     assert sorted(n for _, n in rows(store, APP).values()) == [1, 2, 3, 4, 5]
+
+
+def test_a_batch_submitted_while_the_writer_closes_is_written_after_the_closed_ones(store):
+    writer = GroupWriter(store)
+    with store.holding_first_write():
+        first = writer.submit(APP, *batch(APP, ["r1"], city="Lyon"))
+        store.wait_until_writing()  # the thread is inside the first write
+        closing = threading.Thread(target=writer.close)
+        closing.start()  # queues the end of the thread, and waits for it
+        deadline = threading.Event()
+        while writer._thread is not None and not deadline.wait(0.01):
+            pass
+        # after close() took the thread: a new batch, re-sending r1 (the later document must win)
+        later = writer.submit(APP, *batch(APP, ["r1", "r2"], city="Nice"))
+        assert not first.done() and not later.done()
+    first.result(timeout=30)
+    later.result(timeout=30)
+    closing.join(timeout=30)
+    assert not closing.is_alive(), "close() never returned"
+    writer.close()
+    assert writer._thread is None
+    assert rows(store, APP) == {"r1": ("Nice", 1), "r2": ("Nice", 2)}

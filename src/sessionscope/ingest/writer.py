@@ -40,8 +40,12 @@ class GroupWriter:
         self.store = store
         self.nice = nice  # the writer thread's step back from reads (ingest.pool.lower_priority)
         self.max_rows = max_rows
-        self._queue: queue.Queue[list[_Job] | None] = queue.Queue()
+        # Each thread has its own queue. A close() ends the current thread's queue with None; a batch
+        # submitted after that goes to a new thread and queue, and that thread first waits for the closed
+        # one to finish, so writes keep their submission order.
+        self._queue: queue.Queue[list[_Job] | None] | None = None
         self._thread: threading.Thread | None = None
+        self._closed_thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.writes = 0  # transactions committed (for tests and metrics)
         self.batches = 0  # batches those transactions held
@@ -61,8 +65,15 @@ class GroupWriter:
             else:
                 queued.append(job)
         if queued:
-            self._ensure_thread()
-            self._queue.put(queued)
+            with self._start_lock:  # a close() cannot come between choosing the queue and putting on it
+                if self._queue is None:
+                    self._queue = queue.Queue()
+                    self._thread = threading.Thread(
+                        target=self._run, args=(self._queue, self._closed_thread), name="sessionscope-writer",
+                        daemon=True,
+                    )
+                    self._thread.start()
+                self._queue.put(queued)
         return [job.future for job in jobs]
 
     def write(self, app_id: str, sessions: pa.Table, events: pa.Table) -> None:
@@ -70,32 +81,30 @@ class GroupWriter:
         self.submit(app_id, sessions, events).result()
 
     def close(self) -> None:
-        """Finish what is queued, then stop the thread."""
+        """Finish what is queued, then stop the thread (a later submit starts another)."""
         with self._start_lock:
-            thread, self._thread = self._thread, None
+            thread, jobs = self._thread, self._queue
+            self._thread = self._queue = None
+            if thread is not None and jobs is not None:
+                jobs.put(None)
+                self._closed_thread = thread
         if thread is not None:
-            self._queue.put(None)
             thread.join()
 
     # -- the writer thread -----------------------------------------------------------------
-    def _ensure_thread(self) -> None:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="sessionscope-writer", daemon=True)
-                    self._thread.start()
-
-    def _run(self) -> None:
+    def _run(self, jobs_queue: queue.Queue[list[_Job] | None], previous: threading.Thread | None) -> None:
         lower_priority(self.nice)
+        if previous is not None:
+            previous.join()  # the closed thread's writes come first
         while True:
-            first = self._queue.get()
+            first = jobs_queue.get()
             if first is None:
                 return
             jobs, stop = list(first), False
             rows = sum(job.sessions.num_rows for job in jobs)
             while rows < self.max_rows:
                 try:
-                    more = self._queue.get_nowait()
+                    more = jobs_queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
