@@ -110,6 +110,13 @@ def take_body(body: bytes | BodyFile) -> bytes:
     return body.take() if isinstance(body, BodyFile) else body
 
 
+def release_body(body: bytes | BodyFile) -> None:
+    """Remove the body's file, if it went by file and is still there (a worker that failed early never took
+    it)."""
+    if isinstance(body, BodyFile):
+        discard(body.path)
+
+
 def put_batch(directory: str | None, batch: NormalisedBatch) -> NormalisedBatch | BatchFiles:
     """`batch`, or files holding its tables when they are large and the directory takes them."""
     if directory is None or batch.sessions.nbytes + batch.events.nbytes < MIN_BYTES:

@@ -127,8 +127,7 @@ class ValidationPool:
                 # rather than this error for as long as the server runs.
                 running = self._replace(pool).submit(_validate_handed, directory, appid, sent, *args)
         except BaseException:
-            if isinstance(sent, handoff.BodyFile):
-                handoff.discard(sent.path)
+            handoff.release_body(sent)
             raise
         running.add_done_callback(lambda f: _receive(f, done, sent))
         return done
@@ -168,7 +167,7 @@ class ValidationPool:
 
 
 def _receive(
-    running: Future[NormalisedBatch | handoff.BatchFiles], done: Future[NormalisedBatch], sent: object
+    running: Future[NormalisedBatch | handoff.BatchFiles], done: Future[NormalisedBatch], sent: bytes | handoff.BodyFile
 ) -> None:
     """Settle `done` from a worker's result, mapping tables it left in files (taken, so removed, even when
     the caller has cancelled `done`)."""
@@ -181,5 +180,4 @@ def _receive(
         if not done.cancelled():
             done.set_result(batch)
     finally:
-        if isinstance(sent, handoff.BodyFile):  # a worker that failed early never took it
-            handoff.discard(sent.path)
+        handoff.release_body(sent)

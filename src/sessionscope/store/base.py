@@ -8,10 +8,13 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from ..query.dialects import Dialect
+from .results import ResultCache
 
 
 class Store(Protocol):
     dialect: Dialect
+    # results kept until the store's next write (disabled, max_entries 0, where other processes may write)
+    results: ResultCache
 
     def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Run a read query with bound parameters and return its rows."""

@@ -214,14 +214,13 @@ class ClickHouseStore:
     dialect = CLICKHOUSE
 
     def __init__(
-        self, driver: Driver, *, read_only: bool = False, cluster: str | None = None, results: ResultCache | None = None
+        self, driver: Driver, *, read_only: bool = False, cluster: str | None = None, result_cache: int = 0
     ) -> None:
         self.driver = driver
         self.cluster = cluster
-        # Only a store that no other process writes can keep results (store/results.py): chDB, whose
-        # directory one process holds, passes a cache; a ClickHouse server's other clients may write any time.
-        if results is not None:
-            self.results = results
+        # Only a store that no other process writes may keep results (store/results.py): chDB, whose directory
+        # one process holds, asks for some; a ClickHouse server, whose other clients may write, keeps none (0).
+        self.results = ResultCache(max_entries=result_cache)
         self._write_lock = threading.Lock()
         if not read_only:
             self.migrate()
@@ -234,9 +233,7 @@ class ClickHouseStore:
             try:
                 yield
             finally:
-                cache = getattr(self, "results", None)
-                if cache is not None:
-                    cache.bump()
+                self.results.bump()
 
     # -- plumbing -------------------------------------------------------------------------
     def _sharded(self, table: str) -> str:
@@ -269,11 +266,8 @@ class ClickHouseStore:
 
     # -- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
-        def run() -> list[tuple[Any, ...]]:
-            return to_rows(self.driver.arrow(sql, serialize(_named(params))))
-
-        cache = getattr(self, "results", None)
-        return run() if cache is None else cache.rows(sql, [_named(params)], run)
+        named = _named(params)
+        return self.results.rows(sql, [named], lambda: to_rows(self.driver.arrow(sql, serialize(named))))
 
     def query_arrow(self, sql: str, params: Any) -> pa.Table:
         return naive_times(self.driver.arrow(sql, serialize(_named(params))))

@@ -17,7 +17,6 @@ import pyarrow as pa
 from ..errors import StoreUnavailable
 from .ch_common import SESSION_SETTINGS, ClickHouseStore, lock_error
 from .ch_params import to_text
-from .results import ResultCache
 
 
 class ChdbDriver:
@@ -97,4 +96,4 @@ class ChdbStore(ClickHouseStore):
     def __init__(self, path: str, *, read_only: bool = False, result_cache: int = 0) -> None:
         self.path = path
         # this process holds the directory, so it sees every write and can keep results like DuckDB
-        super().__init__(ChdbDriver(path), read_only=read_only, results=ResultCache(max_entries=result_cache))
+        super().__init__(ChdbDriver(path), read_only=read_only, result_cache=result_cache)
