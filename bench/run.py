@@ -10,7 +10,8 @@ and each engine, every query of `suite.queries()` runs as:
 Modes are interleaved within each repetition so machine drift hits all of them alike. Answers are checked
 against the baseline before timing. Then: serialising a 50-row page, small-request throughput with 32
 clients, the ClickBench-style subset, and ingestion (HTTP batches of 100/1k/10k with a reader running, and
-`sessionscope import`). Results go to bench/results/suite.json (the previous run is kept as
+`sessionscope import`, beside DuckDB's own read_json of the same file and the store's write of the same
+sessions already validated: see ingest_baselines). Results go to bench/results/suite.json (the previous run is kept as
 suite.previous.json, and its medians are shown beside the new ones) and suite.md.
 
 Usage: python bench/run.py [--sizes 1000000,10000000] [--engines duckdb,chdb] [--repeat 9] [--skip ingest,rps]
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import clickbench
+import ingest_baselines
 import orjson
 import suite
 from common import ROOT, copy_store, rss_mb, save, summary
@@ -386,15 +388,21 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
     with gzip.open(file, "wb", compresslevel=1) as f:
         for d in all_docs:
             f.write(orjson.dumps(d) + b"\n")
-    target = copy_store(path, "import")
-    t = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "sessionscope.cli", "import", str(file), "--app", meta["appid"], "--store",
-         f"duckdb:///{target}"], capture_output=True, text=True, cwd=ROOT, check=True)
-    elapsed = time.perf_counter() - t
-    out["import_per_second"] = len(all_docs) / elapsed
-    print(f"sessionscope import of {len(all_docs):,} sessions: {len(all_docs) / elapsed:,.0f} sessions/s wall clock "
-          f"(process start included); {proc.stdout.strip().splitlines()[-1]}", flush=True)
+    rates = []
+    for _ in range(ingest_baselines.RUNS):  # the median of a few: one run of a few seconds varies by a third here
+        target = copy_store(path, "import")
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "sessionscope.cli", "import", str(file), "--app", meta["appid"], "--store",
+             f"duckdb:///{target}"], capture_output=True, text=True, cwd=ROOT, check=True)
+        rates.append(len(all_docs) / (time.perf_counter() - t))
+        target.unlink()
+        target.with_name(target.name + ".wal").unlink(missing_ok=True)
+    out["import_per_second"] = statistics.median(rates)
+    out["import_runs_per_second"] = rates
+    print(f"sessionscope import of {len(all_docs):,} sessions: {out['import_per_second']:,.0f} sessions/s wall clock, "
+          f"median of {len(rates)} (process start included); last run: {proc.stdout.strip().splitlines()[-1]}", flush=True)
+    out["import_baselines"] = ingest_baselines.measure(path, file, meta["appid"], len(all_docs), out["import_per_second"])
     return out
 
 
