@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import numbering
 from .known_ids import KnownIds
 from .results import ResultCache
-from .schema import EVENT_COLUMNS, SESSION_COLUMNS
+from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
 
 TYPES = {
     "str": "VARCHAR",
@@ -83,22 +85,39 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (2, [_table("user_state", USER_STATE_COLUMNS), *REBUILD_USER_STATE]),
 ]
 
-# Derived per-user columns, recomputed from scratch for the users a batch reaches back into. The window
-# result goes to a temp table keyed by rowid; each column is then updated only where it changed, because
-# DuckDB rewrites every row group an update touches at the next checkpoint.
+# Derived per-user columns, recomputed for the users a batch reaches back into (or whose sessions it replaces),
+# from the earliest point the batch adds to each user's history (`_bounds.lo`, see `_renumber_bounds`):
+# that user's rows before it keep their numbers, so the base number of the first row re-read is what the
+# user's state says was stored before it. The constant `$lo` (the earliest of those points) lets DuckDB skip
+# the row groups that hold none of those rows by their started_at ranges. The first-session values come from
+# the rows re-read when they include the user's first session (base 0), else from the user's state. The
+# window result goes to a temp table keyed by rowid; each column is then updated only where it changed,
+# because DuckDB rewrites every row group an update touches at the next checkpoint.
 _RENUMBER_SQL = [
     """CREATE OR REPLACE TEMP TABLE _renumber AS
-    SELECT rowid AS rid, app_id, uxcamuserid, started_at,
-      session_number AS old_number, row_number() OVER w AS session_number,
-      first_referer AS old_referer, first_value(referer) OVER w AS first_referer,
-      first_referer_domain AS old_referer_domain, first_value(referer_domain) OVER w AS first_referer_domain,
-      first_screen_name AS old_screen_name, first_value(screens[1]) OVER w AS first_screen_name,
-      first_utm AS old_utm, first_value(utm) OVER w AS first_utm,
-      first_value(utm_map) OVER w AS first_utm_map
-    FROM sessions
-    WHERE app_id = $app AND uxcamuserid IN (SELECT unnest($users::VARCHAR[]))
-    WINDOW w AS (PARTITION BY uxcamuserid ORDER BY started_at, uploaded_at, session_id
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)""",
+    SELECT rid, app_id, uxcamuserid, started_at, old_number, base + n AS session_number,
+      old_referer, if(base = 0, f_referer, b_referer) AS first_referer,
+      old_referer_domain, if(base = 0, f_referer_domain, b_referer_domain) AS first_referer_domain,
+      old_screen_name, if(base = 0, f_screen_name, b_screen_name) AS first_screen_name,
+      old_utm, if(base = 0, f_utm, b_utm) AS first_utm,
+      if(base = 0, f_utm_map, b_utm_map) AS first_utm_map
+    FROM (
+      SELECT s.rowid AS rid, s.app_id, s.uxcamuserid, s.started_at, s.session_number AS old_number,
+        row_number() OVER w AS n,
+        -- the user's stored rows before lo: those it had, less those replaced, less those re-read
+        coalesce(b.kept - count(s.session_number) OVER (PARTITION BY s.uxcamuserid), 0) AS base,
+        s.first_referer AS old_referer, first_value(s.referer) OVER w AS f_referer, b.first_referer AS b_referer,
+        s.first_referer_domain AS old_referer_domain, first_value(s.referer_domain) OVER w AS f_referer_domain,
+        b.first_referer_domain AS b_referer_domain,
+        s.first_screen_name AS old_screen_name, first_value(s.screens[1]) OVER w AS f_screen_name,
+        b.first_screen_name AS b_screen_name,
+        s.first_utm AS old_utm, first_value(s.utm) OVER w AS f_utm, b.first_utm AS b_utm,
+        first_value(s.utm_map) OVER w AS f_utm_map, b.first_utm_map AS b_utm_map
+      FROM sessions s JOIN _bounds b ON s.uxcamuserid = b.uxcamuserid
+      WHERE s.app_id = $app AND s.started_at >= $lo AND (b.lo IS NULL OR s.started_at >= b.lo)
+      WINDOW w AS (PARTITION BY s.uxcamuserid ORDER BY s.started_at, s.uploaded_at, s.session_id
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )""",
     """UPDATE sessions SET session_number = r.session_number FROM _renumber r
     WHERE sessions.rowid = r.rid AND r.old_number IS DISTINCT FROM r.session_number""",
     """UPDATE sessions SET first_referer = r.first_referer, first_referer_domain = r.first_referer_domain,
@@ -107,11 +126,53 @@ _RENUMBER_SQL = [
     WHERE sessions.rowid = r.rid AND (r.old_referer IS DISTINCT FROM r.first_referer
       OR r.old_referer_domain IS DISTINCT FROM r.first_referer_domain
       OR r.old_screen_name IS DISTINCT FROM r.first_screen_name OR r.old_utm IS DISTINCT FROM r.first_utm)""",
-    # their state, from the same rows (the write removed their old state rows first)
+    # their state, from the same rows (the write took their old state rows out first): the last row re-read
+    # is the user's last, and every row carries the user's first-session values
     f"""INSERT INTO user_state SELECT app_id, uxcamuserid, max(session_number), max(started_at), {_FIRSTS}
     FROM _renumber GROUP BY app_id, uxcamuserid""",
     "DROP TABLE _renumber",
 ]
+_EPOCH = datetime(1970, 1, 1)  # no stored start is earlier (ingest refuses earlier times)
+
+
+def _renumber_bounds(
+    sessions: pa.Table, full: list[str], summaries: dict[str, numbering.UserSummary], replaced: list[tuple[Any, ...]]
+) -> tuple[pa.Table, datetime]:
+    """The `_bounds` of `_RENUMBER_SQL`, one row per user to renumber, and the earliest of their `lo`.
+
+    A user's `lo` is the earliest start among its sessions in the batch: its stored rows before that point
+    are untouched, and `kept` (its state's count) counts them together with the rest of its stored rows;
+    the renumbering subtracts the rows it re-reads, which always include the batch's, and so the user's
+    latest row, from which its new state is taken. A user without a stored state, or one losing a replaced
+    session (its latest row may be the one removed), has no bound and is renumbered from all of its rows.
+    """
+    users = sessions.column("uxcamuserid")
+    mine = sessions.filter(pc.is_in(users, value_set=pa.array(full, users.type)))
+    starts = mine.group_by("uxcamuserid").aggregate([("started_at", "min")])
+    lo: dict[str, datetime] = dict(
+        zip(starts.column("uxcamuserid").to_pylist(), starts.column("started_at_min").to_pylist(), strict=True)
+    )
+    losing = {user for _, user, _ in replaced}
+    columns: dict[str, list[Any]] = {"uxcamuserid": [], "lo": [], "kept": []}
+    firsts: list[list[Any]] = [[] for _ in numbering.FIRST_COLUMNS]
+    for user in full:
+        summary = None if user in losing else summaries.get(user)
+        columns["uxcamuserid"].append(user)
+        columns["lo"].append(None if summary is None else lo[user])
+        columns["kept"].append(None if summary is None else summary.count)
+        for values, value in zip(firsts, (None,) * len(firsts) if summary is None else summary.first, strict=True):
+            values.append(numbering.plain(value))
+    start_type = SESSION_SCHEMA.field("started_at").type
+    bounds = pa.table(
+        {
+            "uxcamuserid": pa.array(columns["uxcamuserid"], pa.string()),
+            "lo": pa.array(columns["lo"], start_type),
+            "kept": pa.array(columns["kept"], pa.int64()),
+            **{c: pa.array(v, SESSION_SCHEMA.field(c).type) for c, v in zip(numbering.FIRST_COLUMNS, firsts, strict=True)},
+        }
+    )
+    known = [v for v in columns["lo"] if v is not None]
+    return bounds, min(known) if len(known) == len(full) else _EPOCH
 
 
 def _unavailable(exc: Exception) -> bool:
@@ -249,7 +310,7 @@ class DuckDBStore:
                 replaced = []
                 if maybe:
                     replaced = cur.execute(
-                        "SELECT session_id, uxcamuserid FROM sessions WHERE app_id = $1 "
+                        "SELECT session_id, uxcamuserid, started_at FROM sessions WHERE app_id = $1 "
                         "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
                         [app_id, maybe],
                     ).fetchall()
@@ -264,7 +325,8 @@ class DuckDBStore:
                             f"DELETE FROM {table} WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))",
                             [app_id, sorted(replaced_ids)],
                         )
-                summaries = self._take_user_state(cur, app_id, batch_users)
+                # the batch's users, and the owners of the sessions it replaces
+                summaries = self._take_user_state(cur, app_id, sorted(recompute.union(batch_users)))
                 sessions, recompute = numbering.assign(sessions, summaries, recompute)
                 full = sorted(recompute)
                 cur.register("_batch_sessions", sessions)
@@ -272,9 +334,11 @@ class DuckDBStore:
                 cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
                 if events.num_rows:
                     cur.execute("INSERT INTO events SELECT * FROM _batch_events")
-                self._update_user_state(cur, app_id, sorted(recompute - set(batch_users)), full)
-                if recompute:
-                    cur.execute(_RENUMBER_SQL[0], {"app": app_id, "users": full})
+                self._update_user_state(cur, app_id, full)
+                if full:
+                    bounds, lo = _renumber_bounds(sessions, full, summaries, replaced)
+                    cur.register("_bounds", bounds)
+                    cur.execute(_RENUMBER_SQL[0], {"app": app_id, "lo": lo})
                     for stmt in _RENUMBER_SQL[1:]:
                         cur.execute(stmt)
                 if replaced:
@@ -298,7 +362,7 @@ class DuckDBStore:
                     raise StoreUnavailable(str(exc).splitlines()[0]) from exc
                 raise
             finally:
-                for name in ("_batch_sessions", "_batch_events"):
+                for name in ("_batch_sessions", "_batch_events", "_bounds"):
                     try:
                         cur.unregister(name)
                     except Exception:  # noqa: BLE001 - not registered when the transaction failed early
@@ -348,13 +412,11 @@ class DuckDBStore:
         return {user: numbering.UserSummary(count, last, tuple(first)) for user, count, last, *first in rows}
 
     @staticmethod
-    def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, others: list[str], full: list[str]) -> None:
-        """After a batch is stored (its users' state already taken out): remove the state of the other users
-        it touched (owners of sessions it replaced), and write the appending users' new state, which follows
-        from the batch (numbered base+1..base+n, so the count is the largest number). The renumbering that
-        follows writes the state of the users it renumbers from scratch (`full`)."""
-        if others:
-            cur.execute(_DELETE_USERS_STATE, [app_id, others])
+    def _update_user_state(cur: duckdb.DuckDBPyConnection, app_id: str, full: list[str]) -> None:
+        """After a batch is stored (the state of its users and of the owners of the sessions it replaced
+        already taken out): write the appending users' new state, which follows from the batch (numbered
+        base+1..base+n, so the count is the largest number). The renumbering that follows writes the state
+        of the users it renumbers (`full`)."""
         cur.execute(
             f"INSERT INTO user_state SELECT app_id, uxcamuserid, max(session_number), max(started_at), {_FIRSTS} "
             "FROM _batch_sessions WHERE uxcamuserid NOT IN (SELECT unnest($1::VARCHAR[])) GROUP BY app_id, uxcamuserid",

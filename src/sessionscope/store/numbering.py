@@ -94,7 +94,7 @@ def assign(sessions: pa.Table, summaries: dict[str, UserSummary], recompute: set
         kind = table.schema.field(c).type
         own = _first_screen(sessions, heads[new]) if c == "first_screen_name" else (
             sessions.column(SOURCE_OF_FIRST[c]).combine_chunks().take(pa.array(heads[new], pa.int64())))
-        kept = pa.array([_plain(summaries[group_users[k]].first[j]) for k in stored], kind)
+        kept = pa.array([plain(summaries[group_users[k]].first[j]) for k in stored], kind)
         values = pa.concat_arrays([own.cast(kind), kept]).take(per_user_index).take(row_index)
         table = _set(table, c, values)
     return table, full
@@ -110,7 +110,7 @@ def _first_screen(sessions: pa.Table, rows: np.ndarray) -> pa.Array:
     return firsts.take(pa.array(index, mask=index < 0))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A stored value as pa.array takes it (an engine may return a map as a dict)."""
     return list(value.items()) if isinstance(value, dict) else value
 
