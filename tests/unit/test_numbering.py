@@ -92,3 +92,47 @@ def test_numbers_match_a_full_recomputation(tmp_path_factory, writes, batches, r
     )
     assert {r[0]: (r[1], r[2], r[3]) for r in rows} == expected(latest)
     store.close()
+
+
+def test_a_reaching_back_write_rereads_a_user_only_from_its_earliest_new_session(tmp_path, monkeypatch):
+    """u1 gets a session in the middle of its ten: only its rows from that point are re-read (the first five
+    keep their numbers, and its first-session values come from its state). u2 loses a replaced session in
+    the same write, so it is re-read whole, and nothing is skipped by start time."""
+    from sessionscope.store import duckdb as store_module
+
+    seen = []  # per renumbering: {user: rows re-read}
+    sql = store_module._RENUMBER_SQL
+    count = "CREATE OR REPLACE TABLE renumber_seen AS SELECT uxcamuserid, count(*) AS n FROM _renumber GROUP BY 1"
+    monkeypatch.setattr(store_module, "_RENUMBER_SQL", [sql[0], count, *sql[1:]])
+    bounds = store_module._renumber_bounds
+
+    def recording(*args):
+        table, lo = bounds(*args)
+        seen.append((table.select(["uxcamuserid", "lo", "kept", "first_screen_name"]).to_pylist(), lo))
+        return table, lo
+
+    monkeypatch.setattr(store_module, "_renumber_bounds", recording)
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    latest: dict[str, dict] = {}
+
+    def write(docs: list[dict]) -> dict[str, int]:
+        batch = normalise_batch(APP, docs, now=T0, limits=Limits())
+        store.write_sessions(APP, batch.sessions, batch.events)
+        latest.update({d["sessionId"]: d for d in docs})
+        return dict(store.query("SELECT uxcamuserid, n FROM renumber_seen", [])) if seen else {}
+
+    assert write([doc(f"a{m}", "u1", 10 * m, None) for m in range(10)] + [doc(f"b{m}", "u2", 10 * m, None) for m in range(4)]) == {}
+    # u1 alone reaches back (minute 45, between its sessions at 40 and 50)
+    assert write([doc("a-mid", "u1", 45, "https://r.example/")]) == {"u1": 6}
+    assert seen[-1] == ([{"uxcamuserid": "u1", "lo": T0 + timedelta(minutes=45), "kept": 10, "first_screen_name": "first-a0"}],
+                        T0 + timedelta(minutes=45))
+    # again, with u2's second session re-sent at another time: u2 has no bound, so neither has the scan
+    assert write([doc("a-late", "u1", 85, None), doc("b1", "u2", 35, None)]) == {"u1": 2, "u2": 4}
+    users = {row["uxcamuserid"]: row for row in seen[-1][0]}
+    assert users["u1"]["lo"] == T0 + timedelta(minutes=85) and users["u1"]["kept"] == 11
+    assert users["u2"]["lo"] is None and users["u2"]["kept"] is None
+    assert seen[-1][1] == store_module._EPOCH
+    rows = store.query("SELECT session_id, session_number, first_referer, first_screen_name FROM sessions WHERE app_id = $1", [APP])
+    assert {r[0]: (r[1], r[2], r[3]) for r in rows} == expected(latest)
+    assert user_state(store) == expected_state(store, latest)
+    store.close()
