@@ -103,15 +103,21 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
     matched += [f"{inputs_sql[j]} AS x{j}" for j in row_metrics]
     ctes = [f"matched AS (SELECT {', '.join(matched)} FROM {relation} WHERE {where})"]
 
-    keys: list[str] = []
+    keys: list[str] = []  # what the rows are grouped by
+    selected: list[str] = []  # the key columns of the answer: k<i>, o<i> per level
     keyed: list[str] = []
     flags: list[str] = []  # t<i>: the value is one the level keeps (computed once per row)
     rank = _rank(dialect, plan)
     for i, g in enumerate(plan.group_by):
-        keys += [f"k{i}", f"o{i}"]
-        if g.bucket is not None:  # time buckets are never folded into "others"
-            keyed += [f"g{i} AS k{i}", f"false AS o{i}"]
+        if g.bucket is not None:
+            # time buckets are never folded into "others": a constant flag, not a grouping key (grouping by
+            # it too cost ClickHouse about a tenth of a day series)
+            keys.append(f"k{i}")
+            selected += [f"k{i}", f"false AS o{i}"]
+            keyed.append(f"g{i} AS k{i}")
             continue
+        keys += [f"k{i}", f"o{i}"]
+        selected += [f"k{i}", f"o{i}"]
         # ranked on a narrow scan of its own (the relation and WHERE text, placeholders included, are reused
         # as is), so that `matched` is read once and never materialised
         values = f"(SELECT {groups[i]} AS g{i}, {', '.join(carry)} FROM {relation} WHERE {where})"
@@ -137,7 +143,7 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
             inputs |= _user_inputs(plan)
 
     aggregates = [f"{_aggregate(dialect, m, inputs.get(j, ''))} AS m{j}" for j, m in enumerate(plan.metrics)]
-    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(keys + aggregates)} FROM {source}"
+    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(selected + aggregates)} FROM {source}"
     if keys:
         sql += f" GROUP BY {', '.join(keys)}"
     return sql, b.params()
