@@ -13,16 +13,29 @@ APP = "ab" * 12
 T0 = datetime(2026, 1, 1)
 
 
-def doc(sid: str, user: str, minute: int, referer: str | None) -> dict:
+def _time(minute: int) -> str:
+    return (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def doc(sid: str, user: str, minute: int, referer: str | None, recorded: int | None = None) -> dict:
+    """A session uploaded at `minute`; started at `recorded` (its device time) when given, else at upload."""
     d = {
         "sessionId": sid,
-        "property": {"uploadedServerTime": (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "property": {"uploadedServerTime": _time(minute)},
         "user": {"uxcamuserid": user},
         "screens": [f"first-{sid}", "Home"],
     }
+    if recorded is not None:
+        d["property"]["deviceLocalDateTime"] = _time(recorded)
     if referer:
         d["web"] = {"referer": referer}
     return d
+
+
+def _order(d: dict) -> tuple[str, str, str]:
+    """A user's sessions are numbered by (start, upload, sessionId)."""
+    p = d["property"]
+    return (p.get("deviceLocalDateTime", p["uploadedServerTime"]), p["uploadedServerTime"], d["sessionId"])
 
 
 def expected(docs: dict[str, dict]) -> dict[str, tuple[int, str | None, str]]:
@@ -32,7 +45,7 @@ def expected(docs: dict[str, dict]) -> dict[str, tuple[int, str | None, str]]:
         by_user.setdefault(d["user"]["uxcamuserid"], []).append(d)
     out = {}
     for sessions in by_user.values():
-        sessions.sort(key=lambda d: (d["property"]["uploadedServerTime"], d["sessionId"]))
+        sessions.sort(key=_order)
         head = sessions[0]
         for rank, d in enumerate(sessions, start=1):
             out[d["sessionId"]] = (rank, head.get("web", {}).get("referer"), head["screens"][0])
@@ -67,7 +80,13 @@ def expected_state(store: DuckDBStore, docs: dict[str, dict]) -> dict[str, tuple
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 14), st.sampled_from(["u1", "u2", "u3"]), st.integers(0, 50), st.booleans()),
+        st.tuples(
+            st.integers(0, 14),
+            st.sampled_from(["u1", "u2", "u3"]),
+            st.integers(0, 50),
+            st.booleans(),
+            st.one_of(st.none(), st.integers(0, 50)),  # a device time, which may differ from the upload's
+        ),
         min_size=1,
         max_size=40,
     ),
@@ -77,7 +96,10 @@ def expected_state(store: DuckDBStore, docs: dict[str, dict]) -> dict[str, tuple
 def test_numbers_match_a_full_recomputation(tmp_path_factory, writes, batches, rnd: random.Random):
     store = DuckDBStore(str(tmp_path_factory.mktemp("n") / "s.duckdb"))
     latest: dict[str, dict] = {}
-    docs = [doc(f"s{sid}", user, minute, f"https://r{sid}.example/" if web else None) for sid, user, minute, web in writes]
+    docs = [
+        doc(f"s{sid}", user, minute, f"https://r{sid}.example/" if web else None, recorded)
+        for sid, user, minute, web, recorded in writes
+    ]
     rnd.shuffle(docs)
     size = max(1, len(docs) // batches)
     for i in range(0, len(docs), size):
