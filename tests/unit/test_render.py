@@ -29,6 +29,22 @@ def test_every_query_starts_with_the_tenant_filter():
     assert params[0] == "a" * 24
 
 
+def test_cheap_filters_are_tested_first_whatever_the_request_order():
+    """ClickHouse evaluates conditions as written: a screen-list test after `is_crashed` reads the lists of
+    the crashed sessions only. Each value stays bound to its own placeholder."""
+    sql, params = compile_([
+        {"attribute": "session_screen_list", "operator": "has_any", "value": ["Cart"]},
+        {"attribute": "user_custom_property", "property_name": "plan", "operator": "equal", "value": "pro"},
+        {"attribute": "device_model", "operator": "equal", "value": "Pixel"},
+        {"attribute": "session_crashed", "operator": "equal", "value": True},
+    ])
+    where = sql.split(" WHERE ", 1)[1]
+    # fixed-width, then text, then lists and maps (those two in the request's order)
+    order = [where.index(c) for c in ("is_crashed", "model", "screens", "uprops")]
+    assert order == sorted(order), where
+    assert params[3:8] == [True, "Pixel", ["Cart"], "plan", "pro"]
+
+
 def test_a_scope_needs_an_app():
     spec = parse_list(SESSIONS, {}, NOW)
     with pytest.raises(ValueError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalog import Attribute
-from ..catalog.types import DATETIME, EVENT, JSON, LIST
+from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST, STRING
 from .dialects import Dialect
 from .plan import ListPlan, Scope
 from .relations import RELATIONS, window_condition
@@ -130,13 +130,26 @@ def render_from(b: SqlBuilder, scope: Scope) -> str:
     return RELATIONS[scope.resource.relation](b, scope.app_id, scope.window)
 
 
+# Filters on fixed-width columns are tested before text ones, and those before lists, maps and events. The
+# answer is the same in any order; ClickHouse evaluates the conditions in the order written, so a cheap test
+# first spares the costly one most rows (a screen-list filter after `is_crashed = true` instead of before it
+# took a tenth off that list on chDB). DuckDB orders filters by its own estimates either way.
+_FILTER_COST = {BOOL: 0, INTEGER: 0, FLOAT: 0, DATETIME: 0, STRING: 1}
+
+
+def _filter_cost(f: Filter) -> int:
+    if f.attribute.event_column is not None or f.event_property is not None:
+        return 3
+    return _FILTER_COST.get(f.attribute.type, 2)
+
+
 def render_where(b: SqlBuilder, scope: Scope) -> str:
-    """The WHERE clause: tenant first, then the window, then every filter (all must hold)."""
+    """The WHERE clause: tenant first, then the window, then every filter (all must hold), cheapest first."""
     parts = [
         f"app_id = {b.bind(scope.app_id, 'String')}",
         window_condition(b, scope.resource.time_column, scope.window),
     ]
-    parts.extend(render_filter(b, scope, f) for f in scope.filters)
+    parts.extend(render_filter(b, scope, f) for f in sorted(scope.filters, key=_filter_cost))
     return " AND ".join(parts)
 
 
