@@ -118,8 +118,8 @@ def test_numbers_match_a_full_recomputation(tmp_path_factory, writes, batches, r
 
 def test_a_reaching_back_write_rereads_a_user_only_from_its_earliest_new_session(tmp_path, monkeypatch):
     """u1 gets a session in the middle of its ten: only its rows from that point are re-read (the first five
-    keep their numbers, and its first-session values come from its state). u2 loses a replaced session in
-    the same write, so it is re-read whole, and nothing is skipped by start time."""
+    keep their numbers, and its first-session values come from its state). A re-sent session bounds its
+    user from the earlier of its old and new starts; a user losing one to another user is re-read whole."""
     from sessionscope.store import duckdb as store_module
 
     seen = []  # per renumbering: {user: rows re-read}
@@ -148,11 +148,16 @@ def test_a_reaching_back_write_rereads_a_user_only_from_its_earliest_new_session
     assert write([doc("a-mid", "u1", 45, "https://r.example/")]) == {"u1": 6}
     assert seen[-1] == ([{"uxcamuserid": "u1", "lo": T0 + timedelta(minutes=45), "kept": 10, "first_screen_name": "first-a0"}],
                         T0 + timedelta(minutes=45))
-    # again, with u2's second session re-sent at another time: u2 has no bound, so neither has the scan
-    assert write([doc("a-late", "u1", 85, None), doc("b1", "u2", 35, None)]) == {"u1": 2, "u2": 4}
+    # again, with u2's second session (minute 10) re-sent at minute 35: u2 is re-read from its old start
+    assert write([doc("a-late", "u1", 85, None), doc("b1", "u2", 35, None)]) == {"u1": 2, "u2": 3}
     users = {row["uxcamuserid"]: row for row in seen[-1][0]}
     assert users["u1"]["lo"] == T0 + timedelta(minutes=85) and users["u1"]["kept"] == 11
-    assert users["u2"]["lo"] is None and users["u2"]["kept"] is None
+    assert users["u2"]["lo"] == T0 + timedelta(minutes=10) and users["u2"]["kept"] == 3
+    assert seen[-1][1] == T0 + timedelta(minutes=10)
+    # u2's session at minute 30 moves to u3: u2 has nothing in the batch, so it has no bound, nor has u3
+    # (no state yet), nor the scan
+    assert write([doc("b3", "u3", 30, None)]) == {"u2": 3, "u3": 1}
+    assert {row["uxcamuserid"]: (row["lo"], row["kept"]) for row in seen[-1][0]} == {"u2": (None, None), "u3": (None, None)}
     assert seen[-1][1] == store_module._EPOCH
     rows = store.query("SELECT session_id, session_number, first_referer, first_screen_name FROM sessions WHERE app_id = $1", [APP])
     assert {r[0]: (r[1], r[2], r[3]) for r in rows} == expected(latest)

@@ -140,11 +140,12 @@ def _renumber_bounds(
 ) -> tuple[pa.Table, datetime]:
     """The `_bounds` of `_RENUMBER_SQL`, one row per user to renumber, and the earliest of their `lo`.
 
-    A user's `lo` is the earliest start among its sessions in the batch: its stored rows before that point
-    are untouched, and `kept` (its state's count) counts them together with the rest of its stored rows;
-    the renumbering subtracts the rows it re-reads, which always include the batch's, and so the user's
-    latest row, from which its new state is taken. A user without a stored state, or one losing a replaced
-    session (its latest row may be the one removed), has no bound and is renumbered from all of its rows.
+    A user's `lo` is the earliest start among its sessions in the batch and its sessions the batch
+    replaces: its stored rows before that point are untouched, and `kept` (its state's count less its
+    replaced rows) counts them together with the rest of its remaining rows; the renumbering subtracts the
+    rows it re-reads, which include the batch's, and so the user's latest row, from which its new state is
+    taken. A user with no session in the batch (one losing a re-sent session to another user: its latest
+    row may be the one removed) or without a stored state has no bound and is renumbered from all its rows.
     """
     users = sessions.column("uxcamuserid")
     mine = sessions.filter(pc.is_in(users, value_set=pa.array(full, users.type)))
@@ -152,14 +153,18 @@ def _renumber_bounds(
     lo: dict[str, datetime] = dict(
         zip(starts.column("uxcamuserid").to_pylist(), starts.column("started_at_min").to_pylist(), strict=True)
     )
-    losing = {user for _, user, _ in replaced}
+    removed: dict[str, int] = {}
+    for _, user, start in replaced:
+        removed[user] = removed.get(user, 0) + 1
+        if user in lo:
+            lo[user] = min(lo[user], start)
     columns: dict[str, list[Any]] = {"uxcamuserid": [], "lo": [], "kept": []}
     firsts: list[list[Any]] = [[] for _ in numbering.FIRST_COLUMNS]
     for user in full:
-        summary = None if user in losing else summaries.get(user)
+        summary = summaries.get(user) if user in lo else None
         columns["uxcamuserid"].append(user)
         columns["lo"].append(None if summary is None else lo[user])
-        columns["kept"].append(None if summary is None else summary.count)
+        columns["kept"].append(None if summary is None else summary.count - removed.get(user, 0))
         for values, value in zip(firsts, (None,) * len(firsts) if summary is None else summary.first, strict=True):
             values.append(numbering.plain(value))
     start_type = SESSION_SCHEMA.field("started_at").type
