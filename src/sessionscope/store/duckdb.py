@@ -154,7 +154,7 @@ def _renumber_bounds(
         zip(starts.column("uxcamuserid").to_pylist(), starts.column("started_at_min").to_pylist(), strict=True)
     )
     removed: dict[str, int] = {}
-    for _, user, start in replaced:
+    for _, user, start, _ in replaced:
         removed[user] = removed.get(user, 0) + 1
         if user in lo:
             lo[user] = min(lo[user], start)
@@ -315,7 +315,7 @@ class DuckDBStore:
                 replaced = []
                 if maybe:
                     replaced = cur.execute(
-                        "SELECT session_id, uxcamuserid, started_at FROM sessions WHERE app_id = $1 "
+                        "SELECT session_id, uxcamuserid, started_at, uploaded_at FROM sessions WHERE app_id = $1 "
                         "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
                         [app_id, maybe],
                     ).fetchall()
@@ -325,10 +325,14 @@ class DuckDBStore:
                     replaced_ids = {r[0] for r in replaced}
                     recompute = {r[1] for r in replaced}
                     recompute.update(u for sid, u in zip(ids, batch_user_column, strict=True) if sid in replaced_ids)
+                    # a session's events carry its upload time: the range lets DuckDB skip the row groups of
+                    # other times (the tables are in upload order) instead of reading every session id
+                    uploaded = [r[3] for r in replaced]
                     for table in ("events", "sessions"):
                         cur.execute(
-                            f"DELETE FROM {table} WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))",
-                            [app_id, sorted(replaced_ids)],
+                            f"DELETE FROM {table} WHERE app_id = $1 AND uploaded_at BETWEEN $3 AND $4 "
+                            "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
+                            [app_id, sorted(replaced_ids), min(uploaded), max(uploaded)],
                         )
                 # the batch's users, and the owners of the sessions it replaces
                 summaries = self._take_user_state(cur, app_id, sorted(recompute.union(batch_users)))
