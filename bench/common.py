@@ -85,6 +85,12 @@ def copy_store(path: Path, suffix: str) -> Path:
     return target
 
 
+def remove_store(path: Path) -> None:
+    """Remove a private copy made by copy_store, with its WAL."""
+    path.unlink()
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
 def timed(fn: Callable[[], object], repeat: int, warmup: int = 2) -> list[float]:
     for _ in range(warmup):
         fn()

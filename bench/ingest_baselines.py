@@ -18,11 +18,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from common import copy_store
+from common import copy_store, remove_store
 
 _READ_JSON = """
 import sys, duckdb
@@ -37,18 +38,27 @@ WRITE_ROWS = 30_000  # as `load_batches` groups an import's writes
 RUNS = 3  # each rate is the median of this many runs (the import's too, in run.py)
 
 
+def rates(store: Path, suffix: str, n: int, run: Callable[[Path], None]) -> list[float]:
+    """Sessions per second of `run` on a fresh copy of `store` (n sessions), once per each of RUNS runs."""
+    out = []
+    for _ in range(RUNS):
+        target = copy_store(store, suffix)
+        t = time.perf_counter()
+        run(target)
+        out.append(n / (time.perf_counter() - t))
+        remove_store(target)
+    return out
+
+
 def read_json_rate(store: Path, file: Path, n: int) -> float:
     """Sessions per second of DuckDB's read_json of `file` into a table of a copy of `store`."""
-    rates = []
-    for _ in range(RUNS):
-        target = copy_store(store, "read-json")
-        t = time.perf_counter()
+
+    def run(target: Path) -> None:
         proc = subprocess.run([sys.executable, "-c", _READ_JSON, str(target), str(file)],
                               capture_output=True, text=True, check=True)
-        rates.append(n / (time.perf_counter() - t))
         assert int(proc.stdout.strip()) == n, proc.stdout
-        _remove(target)
-    return statistics.median(rates)
+
+    return statistics.median(rates(store, "read-json", n, run))
 
 
 def validated(file: Path, appid: str) -> tuple[list[Any], float]:
@@ -73,22 +83,13 @@ def write_rate(store: Path, appid: str, batches: list[Any]) -> float:
     """Sessions per second of the store writing the validated batches into a copy of `store`."""
     from sessionscope.store.duckdb import DuckDBStore
 
-    rates = []
-    for _ in range(RUNS):
-        target = copy_store(store, "write-only")
+    def run(target: Path) -> None:
         s = DuckDBStore(str(target))
-        t = time.perf_counter()
         for b in batches:
             s.write_sessions(appid, b.sessions, b.events)
         s.close()
-        rates.append(sum(b.sessions.num_rows for b in batches) / (time.perf_counter() - t))
-        _remove(target)
-    return statistics.median(rates)
 
-
-def _remove(store: Path) -> None:
-    store.unlink()
-    store.with_name(store.name + ".wal").unlink(missing_ok=True)
+    return statistics.median(rates(store, "write-only", sum(b.sessions.num_rows for b in batches), run))
 
 
 def measure(store: Path, file: Path, appid: str, n: int, import_rate: float) -> dict:

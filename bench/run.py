@@ -388,20 +388,19 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
     with gzip.open(file, "wb", compresslevel=1) as f:
         for d in all_docs:
             f.write(orjson.dumps(d) + b"\n")
-    rates = []
-    for _ in range(ingest_baselines.RUNS):  # the median of a few: one run of a few seconds varies by a third here
-        target = copy_store(path, "import")
-        t = time.perf_counter()
+    printed: list[str] = []
+
+    def run_import(target: Path) -> None:
         proc = subprocess.run(
             [sys.executable, "-m", "sessionscope.cli", "import", str(file), "--app", meta["appid"], "--store",
              f"duckdb:///{target}"], capture_output=True, text=True, cwd=ROOT, check=True)
-        rates.append(len(all_docs) / (time.perf_counter() - t))
-        target.unlink()
-        target.with_name(target.name + ".wal").unlink(missing_ok=True)
-    out["import_per_second"] = statistics.median(rates)
-    out["import_runs_per_second"] = rates
+        printed.append(proc.stdout.strip().splitlines()[-1])
+
+    # the median of a few runs, as for the baselines: one run of a few seconds varies by a third here
+    out["import_runs_per_second"] = ingest_baselines.rates(path, "import", len(all_docs), run_import)
+    out["import_per_second"] = statistics.median(out["import_runs_per_second"])
     print(f"sessionscope import of {len(all_docs):,} sessions: {out['import_per_second']:,.0f} sessions/s wall clock, "
-          f"median of {len(rates)} (process start included); last run: {proc.stdout.strip().splitlines()[-1]}", flush=True)
+          f"median of {ingest_baselines.RUNS} (process start included); last run: {printed[-1]}", flush=True)
     out["import_baselines"] = ingest_baselines.measure(path, file, meta["appid"], len(all_docs), out["import_per_second"])
     return out
 
