@@ -105,7 +105,8 @@ async def _run(
     return {
         "clients": clients, "requests": len(flat), "seconds": elapsed, "per_second": len(flat) / elapsed,
         "errors": sum(p.errors for p in protocols), "p50_ms": statistics.median(flat) * 1000,
-        "p95_ms": flat[int(0.95 * (len(flat) - 1))] * 1000,
+        "p95_ms": flat[int(0.95 * (len(flat) - 1))] * 1000, "p99_ms": flat[int(0.99 * (len(flat) - 1))] * 1000,
+        "max_ms": flat[-1] * 1000,
     }
 
 
