@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import numbering
-from .known_ids import KnownIds
+from .known_ids import KnownIds, upload_minutes
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
 
@@ -133,6 +133,11 @@ _RENUMBER_SQL = [
     "DROP TABLE _renumber",
 ]
 _EPOCH = datetime(1970, 1, 1)  # no stored start is earlier (ingest refuses earlier times)
+# the stored rows of some session ids ($2) of an app ($1)
+_STORED = (
+    "SELECT session_id, uxcamuserid, started_at, uploaded_at FROM sessions "
+    "WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))"
+)
 
 
 def _renumber_bounds(
@@ -226,8 +231,8 @@ class DuckDBStore:
         # per app, only touched under the write lock: the set of stored ids, and while one is being built,
         # the hashes written since its table scan (see _known_ids)
         self._known: dict[str, KnownIds] = {}
-        self._pending: dict[str, list[np.ndarray]] = {}
-        self._build_known: Callable[[np.ndarray], KnownIds] = KnownIds
+        self._pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._build_known: Callable[[np.ndarray, np.ndarray], KnownIds] = KnownIds
         # this process is the file's only writer, so a count of its commits tells when results go stale
         self.results = ResultCache(max_entries=result_cache)
         self._local = threading.local()
@@ -311,14 +316,19 @@ class DuckDBStore:
                 known = self._known_ids(cur, app_id)
                 hashes = cur.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) AS t(x)", [ids]).fetchnumpy()
                 hashes = next(iter(hashes.values()))  # unnest keeps the list's order
-                maybe = ids if known is None else [ids[i] for i in known.maybe(hashes).nonzero()[0]]
-                replaced = []
-                if maybe:
-                    replaced = cur.execute(
-                        "SELECT session_id, uxcamuserid, started_at, uploaded_at FROM sessions WHERE app_id = $1 "
-                        "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
-                        [app_id, maybe],
-                    ).fetchall()
+                minutes = upload_minutes(pc.cast(sessions.column("uploaded_at"), pa.int64()).to_numpy())
+                if known is None:  # not built yet: every id is looked up, in every row group
+                    maybe, lookup, params = ids, _STORED, [app_id, ids]
+                else:
+                    found = known.find(hashes)
+                    maybe = [ids[i] for i in found.mask.nonzero()[0]]
+                    if maybe:  # the stored rows of these ids were written within these upload minutes
+                        assert found.minutes is not None  # a found id has entries, so a range
+                        first, last = found.minutes
+                        lookup = _STORED + " AND uploaded_at BETWEEN $3 AND $4"
+                        params = [app_id, maybe, _EPOCH + timedelta(minutes=first),
+                                  _EPOCH + timedelta(minutes=last + 1, seconds=-1)]
+                replaced = cur.execute(lookup, params).fetchall() if maybe else []
                 recompute: set[str] = set()
                 if replaced:
                     # a replaced session may move within its user's history, or to another user
@@ -360,9 +370,9 @@ class DuckDBStore:
                     )
                 # before the commit: should the commit fail, an extra id only costs a lookup later
                 if known is not None:
-                    known.add(hashes)
+                    known.add(hashes, minutes)
                 if app_id in self._pending:
-                    self._pending[app_id].append(hashes)
+                    self._pending[app_id].append((hashes, minutes))
                 cur.execute("COMMIT")
                 self.results.bump()
             except Exception as exc:
@@ -388,24 +398,28 @@ class DuckDBStore:
         """
         known = self._known.get(app_id)
         if known is None and app_id not in self._pending:
-            stored = cur.execute("SELECT hash(session_id) FROM sessions WHERE app_id = $1", [app_id]).fetchnumpy()
+            stored = cur.execute(
+                "SELECT hash(session_id) AS h, (epoch_ms(uploaded_at) // 60000)::UINTEGER AS m FROM sessions "
+                "WHERE app_id = $1",
+                [app_id],
+            ).fetchnumpy()
             self._pending[app_id] = []
             threading.Thread(
-                target=self._install_known, args=(app_id, next(iter(stored.values()))),
+                target=self._install_known, args=(app_id, stored["h"], stored["m"]),
                 name="sessionscope-known-ids", daemon=True,
             ).start()
         return known
 
-    def _install_known(self, app_id: str, stored: np.ndarray) -> None:
+    def _install_known(self, app_id: str, hashes: np.ndarray, minutes: np.ndarray) -> None:
         try:
-            built = self._build_known(stored)
+            built = self._build_known(hashes, minutes)
         except BaseException:  # noqa: BLE001 - never installed: the next write starts another build
             with self._write_lock:
                 self._pending.pop(app_id, None)
             raise
         with self._write_lock:
-            for hashes in self._pending.pop(app_id):
-                built.add(hashes)
+            for hashes, minutes in self._pending.pop(app_id):
+                built.add(hashes, minutes)
             self._known[app_id] = built
 
     @staticmethod
