@@ -343,7 +343,8 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
         out, _ = proc.communicate()
         got = json.loads(out)
         assert got["errors"] == 0, got
-        return {"median_ms": got["p50_ms"], "p95_ms": got["p95_ms"], "n": got["requests"]}
+        return {"median_ms": got["p50_ms"], "p95_ms": got["p95_ms"], "p99_ms": got["p99_ms"], "max_ms": got["max_ms"],
+                "n": got["requests"]}
 
     try:
         idle = latencies(reader("--seconds", "5"))
@@ -379,7 +380,8 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
             out[f"http_batch_{size}"] = {"per_second": accepted / elapsed, "clients": clients, "reader": busy,
                                          "reader_p95_over_idle": busy["p95_ms"] / idle["p95_ms"]}
             print(f"HTTP ingest, batches of {size:>6,} ({clients} clients): {accepted / elapsed:8,.0f} sessions/s; "
-                  f"reader p95 {busy['p95_ms']:.1f} ms ({busy['p95_ms'] / idle['p95_ms']:.2f}x idle)", flush=True)
+                  f"reader p95 {busy['p95_ms']:.1f} ms ({busy['p95_ms'] / idle['p95_ms']:.2f}x idle), p99 {busy['p99_ms']:.1f}, "
+                  f"slowest {busy['max_ms']:.0f}", flush=True)
         out["server_peak_rss_mib"] = rss_mb(server.proc.pid)  # type: ignore[union-attr]
     finally:
         server.stop()
