@@ -25,7 +25,7 @@ import suite
 from analytics_bench import QUERIES as DUCK_ANALYTICS
 from analytics_bench import WINDOW, replicated
 from analytics_bench import run_sql as run_duck_analytics
-from common import copy_store, save, summary
+from common import DATA, copy_store, save, summary
 from list_bench import QUERIES as LIST_QUERIES
 
 from support.server import Server
@@ -81,21 +81,24 @@ def chdb_dataset(duck_path: Path, n: int) -> Path:
     return target
 
 
-def chdb_replicated(n: int) -> tuple[Path, Path]:
-    """(DuckDB store, chDB store) of n sessions: the 1M dataset, copies with fresh session and user ids,
-    made the same way in both engines (analytics_bench.replicated for DuckDB)."""
+def chdb_replicated(n: int) -> tuple[Path, dict]:
+    """(chDB store, dataset meta) of n sessions: the 1M dataset, copies with fresh session and user ids, made
+    the same way as analytics_bench.replicated makes DuckDB's, but inside ClickHouse, so that sizes whose
+    DuckDB file would not fit on the disk (100M) need no DuckDB copy. Above 10M only `sessions` is merged
+    into one part per month after the copy (the queries read it); `events` keeps the parts of its insert."""
     from sessionscope.store.chdb import ChdbStore
 
-    duck_path, meta = replicated(n)
     base_duck, base_meta = replicated(1_000_000)
     base = chdb_dataset(base_duck, base_meta["n"])
     copies = n // 1_000_000
     if copies <= 1:
-        return duck_path, base
-    target = duck_path.parent / "store.chdb"
-    done = duck_path.parent / "chdb.done"
+        return base, base_meta
+    folder = DATA / f"sessions-{n}-replicated"
+    target, done = folder / "store.chdb", folder / "chdb.done"
+    meta = {**base_meta, "n": n, "replicated_from": str(base)}
     if done.exists():
-        return duck_path, target
+        return target, meta
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(base, target, symlinks=True)
     (target / "status").unlink(missing_ok=True)
@@ -108,12 +111,15 @@ def chdb_replicated(n: int) -> tuple[Path, Path]:
             f"(SELECT number AS k FROM numbers(1, {copies - 1})) AS r",
             {},
         )
-        store.driver.command(f"OPTIMIZE TABLE {table} FINAL", {})
+        print(f"replicated chDB {table} in {time.perf_counter() - t:.0f} s", flush=True)
+        if table == "sessions" or copies <= 10:
+            store.driver.command(f"OPTIMIZE TABLE {table} FINAL", {})
+            print(f"merged chDB {table} in {time.perf_counter() - t:.0f} s", flush=True)
     assert store.query("SELECT count() FROM sessions", {})[0][0] == n
     print(f"replicated chDB to {n:,} sessions in {time.perf_counter() - t:.0f} s")
     store.close()
     done.write_text(json.dumps({"n": n}))
-    return duck_path, target
+    return target, meta
 
 
 def copy_dir(path: Path, suffix: str) -> Path:
@@ -216,7 +222,7 @@ def main() -> None:
     args = ap.parse_args()
 
     duck_path, meta = replicated(args.sessions)
-    _, ch_path = chdb_replicated(args.sessions)
+    ch_path, _ = chdb_replicated(args.sessions)
 
     api_copy, sql_copy = copy_store(duck_path, "api"), copy_store(duck_path, "sql")
     con = duckdb.connect(str(sql_copy), read_only=True)

@@ -14,7 +14,10 @@ clients, the ClickBench-style subset, and ingestion (HTTP batches of 100/1k/10k 
 sessions already validated: see ingest_baselines). Results go to bench/results/suite.json (the previous run is kept as
 suite.previous.json, and its medians are shown beside the new ones) and suite.md.
 
-Usage: python bench/run.py [--sizes 1000000,10000000] [--engines duckdb,chdb] [--repeat 9] [--skip ingest,rps]
+Usage: python bench/run.py [--sizes 1000000,10000000] [--engines duckdb,chdb] [--repeat 9] [--warmup 2]
+                           [--skip queries,ingest]
+(100M runs on chDB only: `--sizes 100000000 --engines chdb --repeat 3 --warmup 1 --skip ingest`; its
+DuckDB file would not fit on this disk. See bench/README.md.)
 """
 
 from __future__ import annotations
@@ -99,10 +102,10 @@ def open_engine(engine: str, n: int) -> tuple[Any, dict, Callable[[str, list[Any
     from analytics_bench import replicated
     from engines_bench import chdb_replicated, copy_dir
 
-    duck_path, meta = replicated(n)
     if engine == "duckdb":
         from sessionscope.store.duckdb import DuckDBStore
 
+        duck_path, meta = replicated(n)
         store = DuckDBStore(str(copy_store(duck_path, "suite")), memory_limit="4GB")
         cur = store._conn.cursor()
 
@@ -111,7 +114,7 @@ def open_engine(engine: str, n: int) -> tuple[Any, dict, Callable[[str, list[Any
     else:
         from sessionscope.store.chdb import ChdbStore
 
-        _, ch_path = chdb_replicated(n)
+        ch_path, meta = chdb_replicated(n)
         store = ChdbStore(str(copy_dir(ch_path, "suite")))
 
         def run(sql: str, window: tuple[datetime, datetime]) -> Any:
@@ -136,7 +139,7 @@ def check(q: suite.Query, base: list[Any], inproc: dict) -> None:
     assert suite.group_counts(inproc["data"]) == want, q.name
 
 
-def measure_queries(engine: str, n: int, repeat: int, polars_max: int) -> tuple[list[dict], dict]:
+def measure_queries(engine: str, n: int, repeat: int, polars_max: int, warmup: int = 2) -> tuple[list[dict], dict]:
     from sessionscope import analytics, service
     from sessionscope.api.app import create_app
     from sessionscope.settings import Settings
@@ -185,7 +188,7 @@ def measure_queries(engine: str, n: int, repeat: int, polars_max: int) -> tuple[
             else:
                 assert suite.group_counts(via_http) == suite.group_counts(direct), q.name
             times: dict[str, list[float]] = {m: [] for m in modes}
-            for _ in range(2):
+            for _ in range(warmup):
                 for fn in modes.values():
                     fn()
             for _ in range(repeat):
@@ -430,6 +433,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--engines", default="duckdb,chdb")
     ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--warmup", type=int, default=2, help="untimed runs of each query and mode before the timed ones")
     ap.add_argument("--polars-max", type=int, default=10_000_000)
     ap.add_argument("--ingest-docs", type=int, default=30_000, help="documents per ingest batch size")
     ap.add_argument("--skip", default="", help="comma-separated: queries, ingest")
@@ -441,7 +445,7 @@ def main() -> None:
     if "queries" not in skip:
         for n in sizes:
             for engine in args.engines.split(","):
-                rows, extra = measure_queries(engine, n, args.repeat, args.polars_max)
+                rows, extra = measure_queries(engine, n, args.repeat, args.polars_max, args.warmup)
                 result["queries"] += rows
                 result["engines"][f"{engine}-{n}"] = extra
     if "ingest" not in skip:
