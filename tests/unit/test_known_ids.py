@@ -8,7 +8,7 @@ import numpy as np
 
 from sessionscope.ingest import Limits, normalise_batch
 from sessionscope.store.duckdb import DuckDBStore
-from sessionscope.store.known_ids import KnownIds, upload_minutes
+from sessionscope.store.known_ids import MAX_MINUTE, KnownIds, upload_minutes
 
 APP, NOW = "ab" * 12, datetime(2026, 1, 1)
 
@@ -79,6 +79,8 @@ def test_hashes_as_duckdb_returns_them():
 def test_upload_minutes_are_whole_minutes_since_1970():
     seconds = np.array([0, 59, 60, 7_258_118_399])  # up to the last accepted upload time, 2199-12-31T23:59:59Z
     assert upload_minutes(seconds).tolist() == [0, 0, 1, 120_968_639]
+    # times ingest refuses (a file edited by hand) are kept as the ends of the range, which mean "unbounded"
+    assert upload_minutes(np.array([-86_400, 2**40 * 60])).tolist() == [0, MAX_MINUTE]
 
 
 def test_empty_filter_says_nothing_is_stored():
@@ -182,4 +184,24 @@ def test_re_sent_ids_are_looked_up_only_within_the_upload_minutes_of_their_store
     assert len(got) == 32 and store.query("SELECT count(*) FROM sessions", []) == [(32,)]
     assert {sid: got[sid] for sid in ("s05", "s10", "s20", "n1", "s06")} == {
         "s05": "Nice", "s10": "Nice", "s20": "Nice", "n1": "Nice", "s06": "Paris"}
+    store.close()
+
+
+def test_rows_outside_the_accepted_upload_times_are_still_found(tmp_path):
+    """Rows ingest would refuse (before 1970, after 2199: a file edited by hand) neither break the set's build
+    nor escape a re-send: their minutes are the range's ends, which the look-up leaves unbounded."""
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    write(store, [("tmpl", "Paris")])
+    for sid, at in (("old", "1969-06-01 10:00:00"), ("far", "2500-01-01 00:00:00")):
+        store._conn.execute(
+            "INSERT INTO sessions SELECT * REPLACE ($1 AS session_id, $2::TIMESTAMP AS uploaded_at) FROM sessions "
+            "WHERE session_id = 'tmpl'", [sid, at])
+    store.close()
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    write(store, [("new", "Nice")])  # builds the set from the table
+    wait_for_known(store)
+    write(store, [("old", "Lyon")])
+    write(store, [("far", "Rome")])
+    got = sorted(store.query("SELECT session_id, city FROM sessions", []))
+    assert got == [("far", "Rome"), ("new", "Nice"), ("old", "Lyon"), ("tmpl", "Paris")]
     store.close()

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import numbering
-from .known_ids import KnownIds, upload_minutes
+from .known_ids import MAX_MINUTE, KnownIds, upload_minutes
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
 
@@ -326,8 +326,9 @@ class DuckDBStore:
                         assert found.minutes is not None  # a found id has entries, so a range
                         first, last = found.minutes
                         lookup = _STORED + " AND uploaded_at BETWEEN $3 AND $4"
-                        params = [app_id, maybe, _EPOCH + timedelta(minutes=first),
-                                  _EPOCH + timedelta(minutes=last + 1, seconds=-1)]
+                        params = [app_id, maybe,
+                                  datetime.min if first == 0 else _EPOCH + timedelta(minutes=first),
+                                  datetime.max if last == MAX_MINUTE else _EPOCH + timedelta(minutes=last + 1, seconds=-1)]
                 replaced = cur.execute(lookup, params).fetchall() if maybe else []
                 recompute: set[str] = set()
                 if replaced:
@@ -399,9 +400,9 @@ class DuckDBStore:
         known = self._known.get(app_id)
         if known is None and app_id not in self._pending:
             stored = cur.execute(
-                "SELECT hash(session_id) AS h, (epoch_ms(uploaded_at) // 60000)::UINTEGER AS m FROM sessions "
-                "WHERE app_id = $1",
-                [app_id],
+                "SELECT hash(session_id) AS h, least(greatest(epoch_ms(uploaded_at) // 60000, 0), $2)::UINTEGER AS m "
+                "FROM sessions WHERE app_id = $1",
+                [app_id, MAX_MINUTE],
             ).fetchnumpy()
             self._pending[app_id] = []
             threading.Thread(

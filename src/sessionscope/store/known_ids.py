@@ -42,9 +42,14 @@ class Found(NamedTuple):
     minutes: tuple[int, int] | None
 
 
+# Minutes are kept in 4 bytes. Ingest accepts upload times from 1970 to 2199 (minute 120,968,639); a time
+# outside the range (a file edited by hand) is kept as its end, which the look-up reads as unbounded.
+MAX_MINUTE = 2**32 - 1
+
+
 def upload_minutes(seconds: np.ndarray) -> np.ndarray:
     """Upload times (seconds since 1970) as the set keeps them: whole minutes, 4 bytes each."""
-    return (np.asarray(seconds, dtype=np.int64) // 60).astype(np.uint32)
+    return np.clip(np.asarray(seconds, dtype=np.int64) // 60, 0, MAX_MINUTE).astype(np.uint32)
 
 
 class KnownIds:
