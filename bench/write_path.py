@@ -89,44 +89,51 @@ def main() -> None:
     times: collections.Counter = collections.Counter()
     resend_times: collections.Counter = collections.Counter()
     real = store._cursor
+
+    def write(b: Any, counter: collections.Counter) -> float:
+        """Write a batch, adding each statement's time to `counter`; the write's seconds."""
+        store._cursor = lambda: _Timed(real(), counter)  # type: ignore[method-assign]
+        t = time.perf_counter()
+        try:
+            store.write_sessions(app, b.sessions, b.events)
+        finally:
+            store._cursor = real  # type: ignore[method-assign]
+        return time.perf_counter() - t
+
+    def per_write(counter: collections.Counter) -> dict[str, float]:
+        """ms per write by statement, over the writes after the first"""
+        return {k: v / (len(batches) - 1) * 1000 for k, v in counter.most_common()}
+
     per_batch, scans, resent = [], [], []
     for k, b in enumerate(batches):
         users = sorted(set(b.sessions.column("uxcamuserid").to_pylist()))
         t = time.perf_counter()
         real().execute(SCAN, [app, users]).fetchall()
         scans.append(time.perf_counter() - t)
-        if k == 1:
-            times.clear()  # the breakdown leaves out the first batch, which builds the set of known ids
-        store._cursor = lambda: _Timed(real(), times)  # type: ignore[method-assign]
-        t = time.perf_counter()
-        store.write_sessions(app, b.sessions, b.events)
-        per_batch.append(time.perf_counter() - t)
-        store._cursor = real  # type: ignore[method-assign]
+        if k == 1:  # the breakdowns leave out the first batch, which builds the set of known ids
+            times.clear()
+            resend_times.clear()
+        start = time.perf_counter()
+        per_batch.append(write(b, times))
         if k == 0:
             while store._known.get(app) is None:
                 time.sleep(0.01)
-            filter_ready = time.perf_counter() - t
+            filter_ready = time.perf_counter() - start
         if args.resend:
-            if k == 1:
-                resend_times.clear()
-            store._cursor = lambda: _Timed(real(), resend_times)  # type: ignore[method-assign]
-            t = time.perf_counter()
-            store.write_sessions(app, b.sessions, b.events)
-            resent.append(time.perf_counter() - t)
-            store._cursor = real  # type: ignore[method-assign]
+            resent.append(write(b, resend_times))
     store.close()
 
-    write, scan = statistics.median(per_batch[1:]) * 1000, statistics.median(scans[1:]) * 1000
+    write_ms, scan = statistics.median(per_batch[1:]) * 1000, statistics.median(scans[1:]) * 1000
     out = {"size": args.size, "batch": BATCH, "live": args.live, "first_write_ms": per_batch[0] * 1000,
-           "filter_ready_ms": filter_ready * 1000, "write_ms": write,
-           "users_scan_ms": scan, "statements_ms": {k: v / (len(batches) - 1) * 1000 for k, v in times.most_common()}}
+           "filter_ready_ms": filter_ready * 1000, "write_ms": write_ms,
+           "users_scan_ms": scan, "statements_ms": per_write(times)}
     print(f"{args.size:,} sessions{' (live)' if args.live else ''}, batches of {BATCH:,}: first write {out['first_write_ms']:.0f} ms, known-id set in "
-          f"place {filter_ready:.1f} s after it started; then {write:.1f} ms per write (median)")
+          f"place {filter_ready:.1f} s after it started; then {write_ms:.1f} ms per write (median)")
     print(f"  baseline, the same users summed up from sessions: {scan:.1f} ms; "
-          f"the whole write is {write / scan:.2f}x that scan")
+          f"the whole write is {write_ms / scan:.2f}x that scan")
     if resent:
         out["resent_ms"] = statistics.median(resent[1:]) * 1000
-        out["resent_statements_ms"] = {k: v / (len(batches) - 1) * 1000 for k, v in resend_times.most_common()}
+        out["resent_statements_ms"] = per_write(resend_times)
     for stmt, ms in out["statements_ms"].items():
         print(f"  {ms:8.1f} ms  {stmt}")
     if resent:

@@ -5,6 +5,7 @@ import time
 from datetime import datetime
 
 import numpy as np
+import pytest
 
 from sessionscope.ingest import Limits, normalise_batch
 from sessionscope.store.duckdb import DuckDBStore
@@ -66,6 +67,8 @@ def test_the_upload_range_holds_every_entry_of_the_ids_found_and_no_other():
         assert found.minutes == (min(every), max(every))
     nothing = known.find(np.array([5, 11], dtype=np.uint64))
     assert not nothing.mask.any() and nothing.minutes is None
+    with pytest.raises(ValueError, match="no id was found"):
+        nothing.uploaded_between()
 
 
 def test_hashes_as_duckdb_returns_them():

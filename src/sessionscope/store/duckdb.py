@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -322,13 +322,9 @@ class DuckDBStore:
                 else:
                     found = known.find(hashes)
                     maybe = [ids[i] for i in found.mask.nonzero()[0]]
-                    if maybe:  # the stored rows of these ids were written within these upload minutes
-                        assert found.minutes is not None  # a found id has entries, so a range
-                        first, last = found.minutes
+                    if maybe:  # the stored rows of these ids were written within these upload times
                         lookup = _STORED + " AND uploaded_at BETWEEN $3 AND $4"
-                        params = [app_id, maybe,
-                                  datetime.min if first == 0 else _EPOCH + timedelta(minutes=first),
-                                  datetime.max if last == MAX_MINUTE else _EPOCH + timedelta(minutes=last + 1, seconds=-1)]
+                        params = [app_id, maybe, *found.uploaded_between()]
                 replaced = cur.execute(lookup, params).fetchall() if maybe else []
                 recompute: set[str] = set()
                 if replaced:

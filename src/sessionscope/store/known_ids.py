@@ -28,9 +28,15 @@ stable sort (timsort) does in linear time.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
+
+# Minutes are kept in 4 bytes. Ingest accepts upload times from 1970 to 2199 (minute 120,968,639); a time
+# outside the range (a file edited by hand) is kept as its end, which the look-up reads as unbounded.
+MAX_MINUTE = 2**32 - 1
+_EPOCH = datetime(1970, 1, 1)
 
 
 class Found(NamedTuple):
@@ -41,10 +47,16 @@ class Found(NamedTuple):
     mask: np.ndarray
     minutes: tuple[int, int] | None
 
+    def uploaded_between(self) -> tuple[datetime, datetime]:
+        """The upload times (naive UTC) within which the ids found were written: from the first minute's
+        start to the last minute's last second; an end of the minutes' range leaves that side unbounded."""
+        if self.minutes is None:
+            raise ValueError("no id was found, so there is no upload range")
+        first, last = self.minutes
+        return (datetime.min if first == 0 else _EPOCH + timedelta(minutes=first),
+                datetime.max if last == MAX_MINUTE else _EPOCH + timedelta(minutes=last + 1, seconds=-1))
 
-# Minutes are kept in 4 bytes. Ingest accepts upload times from 1970 to 2199 (minute 120,968,639); a time
-# outside the range (a file edited by hand) is kept as its end, which the look-up reads as unbounded.
-MAX_MINUTE = 2**32 - 1
+
 
 
 def upload_minutes(seconds: np.ndarray) -> np.ndarray:
