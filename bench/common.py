@@ -56,7 +56,7 @@ def dataset(n: int, seed: int = 7, days: int = 30) -> tuple[Path, dict]:
             con.close()
             meta["arrival_order"] = True
             meta_path.write_text(json.dumps(meta))
-        return folder / "store.duckdb", meta
+        return migrated(folder / "store.duckdb"), meta
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     settings = Settings(data_dir=folder)
@@ -75,6 +75,14 @@ def dataset(n: int, seed: int = 7, days: int = 30) -> tuple[Path, dict]:
             "load_per_second": stats.per_second, "now": NOW.isoformat()}
     meta_path.write_text(json.dumps(meta))
     return folder / "store.duckdb", meta
+
+
+def migrated(path: Path) -> Path:
+    """A dataset built by an earlier version, brought to the current schema (as a server opening it would)."""
+    from sessionscope.store.duckdb import DuckDBStore
+
+    DuckDBStore(str(path)).close()
+    return path
 
 
 def copy_store(path: Path, suffix: str) -> Path:

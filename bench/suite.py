@@ -126,31 +126,41 @@ class Columns:
     measures: list[np.ndarray] = field(default_factory=list)
 
 
-def np_columns(table: Any) -> Columns:
+def np_columns(column: Callable[[str], Any]) -> Columns:
+    """The floor's columns from `column(name)`, an Arrow column of the app's sessions, every column in the
+    same row order (a frame's `table.column`, or one engine query a column where no frame is held)."""
     import pyarrow.compute as pc
 
-    def codes(name: str) -> tuple[np.ndarray, list[Any]]:
-        enc = pc.dictionary_encode(table.column(name)).combine_chunks()
-        return enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+    def codes(name: str) -> tuple[np.ndarray, Any]:
+        enc = pc.dictionary_encode(column(name)).combine_chunks()
+        return enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary
 
     def num(name: str) -> np.ndarray:
-        return table.column(name).cast("double").to_numpy(zero_copy_only=False)
+        return column(name).cast("double").to_numpy(zero_copy_only=False)
 
-    t = table.column("uploaded_at").cast("timestamp[s]").cast("int64").to_numpy(zero_copy_only=False)
+    def position(values: Any, value: str) -> int:
+        listed = values.to_pylist()
+        return listed.index(value) if value in listed else -2
+
+    t = column("uploaded_at").cast("timestamp[s]").cast("int64").to_numpy(zero_copy_only=False)
     user, users = codes("uxcamuserid")
     country, countries = codes("device_country")
     model, models = codes("model")
     version, versions = codes("app_version")
     platform, platforms = codes("platform")
+    measures = [num(c) for c in NP_MEASURES]
     return Columns(
         t=t, user=user, n_users=len(users), new=num("session_number") == 1,
-        country=country, usa=countries.index("USA") if "USA" in countries else -2,
+        country=country, usa=position(countries, "USA"),
         model=model, n_model=len(models) + 1, version=version, n_version=len(versions) + 1,
-        android=platform == (platforms.index("android") if "android" in platforms else -2),
-        duration=num("duration_sec"),
-        measures=[num(c) for c in ("total_gesture", "rage_gesture_count", "responsive_gesture_count",
-                                   "unresponsive_gesture_count", "duration_sec", "unique_screens_count")],
+        android=platform == position(platforms, "android"),
+        duration=measures[NP_MEASURES.index("duration_sec")],
+        measures=measures,
     )
+
+
+NP_MEASURES = ("total_gesture", "rage_gesture_count", "responsive_gesture_count", "unresponsive_gesture_count",
+               "duration_sec", "unique_screens_count")
 
 
 def _secs(d: datetime) -> int:

@@ -86,6 +86,15 @@ def test_current_code_migrates_a_version_1_store(tmp_path: Path) -> None:
         state = store.query("SELECT uxcamuserid, session_count FROM user_state", [])
         assert dict(state) == Counter(user for user, _ in v1_sessions.values())
         assert len(state) == len(dict(state))
+        # migration 3 gave every user one integer key, on its state row and on all its sessions
+        keys = store.query(
+            "SELECT s.uxcamuserid, count(DISTINCT s.user_key), count(s.user_key), count(*), any_value(u.user_key), "
+            "any_value(s.user_key) FROM sessions s JOIN user_state u USING (app_id, uxcamuserid) GROUP BY 1",
+            [],
+        )
+        assert {r[0] for r in keys} == set(dict(state))
+        assert all(r[1] == 1 and r[2] == r[3] and r[4] == r[5] for r in keys)
+        assert sorted(r[4] for r in keys) == list(range(1, len(keys) + 1))
     finally:
         store.close()
 
@@ -123,6 +132,10 @@ def test_current_code_migrates_a_version_1_store(tmp_path: Path) -> None:
         assert store.query("SELECT count(*) FROM schema_migrations", []) == [(latest,)]
         assert store.query("SELECT count(*) FROM sessions", []) == [(41,)]
         assert store.query("SELECT sum(session_count), count(*) FROM user_state", []) == [(41, len(state) + 1)]
+        # the user written after the migration got the next key
+        assert store.query("SELECT user_key FROM sessions WHERE session_id = 'after-migration'", []) == [
+            (len(state) + 1,)
+        ]
         assert store.query("SELECT count(*) FROM events", []) == [(v1_events,)]
     finally:
         store.close()

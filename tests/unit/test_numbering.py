@@ -62,6 +62,19 @@ def user_state(store: DuckDBStore) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
+def assert_one_key_per_user(store: DuckDBStore) -> None:
+    """Every user has one integer key on all its sessions and in its state, and no two users share one."""
+    rows = store.query(
+        "SELECT s.uxcamuserid, count(DISTINCT s.user_key), count(s.user_key), count(*), any_value(s.user_key), "
+        "any_value(u.user_key) FROM sessions s LEFT JOIN user_state u USING (app_id, uxcamuserid) GROUP BY 1",
+        [],
+    )
+    for user, keys, keyed, n, key, state_key in rows:
+        assert (keys, keyed) == (1, n), f"{user}: {keys} keys on {keyed} of {n} sessions"
+        assert key == state_key, f"{user}: key {key} on its sessions, {state_key} in its state"
+    assert len({r[4] for r in rows}) == len(rows), "two users share a key"
+
+
 def expected_state(store: DuckDBStore, docs: dict[str, dict]) -> dict[str, tuple]:
     """user -> (sessions, latest start, first referer, first screen): counted from the documents sent,
     the latest start read from the stored sessions."""
@@ -94,7 +107,8 @@ def expected_state(store: DuckDBStore, docs: dict[str, dict]) -> dict[str, tuple
     st.randoms(use_true_random=False),
 )
 def test_numbers_match_a_full_recomputation(tmp_path_factory, writes, batches, rnd: random.Random):
-    store = DuckDBStore(str(tmp_path_factory.mktemp("n") / "s.duckdb"))
+    path = str(tmp_path_factory.mktemp("n") / "s.duckdb")
+    store = DuckDBStore(path)
     latest: dict[str, dict] = {}
     docs = [
         doc(f"s{sid}", user, minute, f"https://r{sid}.example/" if web else None, recorded)
@@ -109,6 +123,10 @@ def test_numbers_match_a_full_recomputation(tmp_path_factory, writes, batches, r
         for d in chunk:
             latest[d["sessionId"]] = d
         assert user_state(store) == expected_state(store, latest)
+        assert_one_key_per_user(store)
+        if rnd.random() < 0.3:  # a restarted server counts new keys on from the largest stored
+            store.close()
+            store = DuckDBStore(path)
     rows = store.query(
         "SELECT session_id, session_number, first_referer, first_screen_name FROM sessions WHERE app_id = $1", [APP]
     )

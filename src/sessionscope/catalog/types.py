@@ -91,7 +91,7 @@ class Resource:
     order_key: tuple[str, ...] = ("session_id",)
     per_user: bool = False
     # relation columns the count metrics read, carried through the analytics query
-    carry: tuple[str, ...] = ("uxcamuserid", "session_number")
+    carry: tuple[str, ...] = ("uxcamuserid", "user_key", "session_number")
     # dashboard links: the list page they open, the "tb" of their conditions, the time-bucket parameter
     link_path: str = "sessions"
     link_table: str = "session"

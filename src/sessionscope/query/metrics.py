@@ -74,19 +74,20 @@ COUNTS: dict[str, CountMetric] = {
     m.name: m
     for m in [
         CountMetric("session_count", "agg_count"),
-        CountMetric("session_unique_user_count", "agg_count_distinct", "uxcamuserid"),
+        # users are counted by their integer key (one per user; see store/duckdb.py), not their id text
+        CountMetric("session_unique_user_count", "agg_count_distinct", "user_key"),
         # distinct users whose first ever session (session_number = 1) is among the matching rows. The store
         # numbers each user's sessions 1, 2, ... at write time (row_number over the user's sessions;
         # uxcamuserid is never NULL), so exactly one session per user has number 1: over session rows,
         # counting those sessions counts the users, with no distinct hash table (at 10M sessions and ~1M
         # users that table is most of a totals query). Event rows repeat a session, so they count distinct.
         CountMetric(
-            "session_new_users_count", "agg_count_distinct_if", "uxcamuserid", "session_number = 1",
+            "session_new_users_count", "agg_count_distinct_if", "user_key", "session_number = 1",
             per_session_row=CountMetric("session_new_users_count", "agg_count_if", None, "session_number = 1"),
         ),
-        CountMetric("user_count", "agg_count_distinct", "uxcamuserid"),
+        CountMetric("user_count", "agg_count_distinct", "user_key"),
         CountMetric("event_count", "agg_count"),
-        CountMetric("event_unique_user_count", "agg_count_distinct", "uxcamuserid"),
+        CountMetric("event_unique_user_count", "agg_count_distinct", "user_key"),
         CountMetric("event_unique_session_count", "agg_count_distinct", "session_id"),
     ]
 }

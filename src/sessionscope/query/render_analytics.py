@@ -4,7 +4,8 @@ The query reads the resource's base relation (query/relations.py: sessions, even
 session, or sessions carrying their user's totals), as common table expressions:
 
 - `matched`: the matching rows (tenant, window, filters), with each group level's raw value `g<i>`, the
-  columns the counts read (`Resource.carry`) and each row-level metric's input `x<j>`;
+  columns the counts read (`Resource.carry`; an engine may compute one, `Dialect.computed`) and each
+  row-level metric's input `x<j>`;
 - `top<i>`: per non-time group level, the values it keeps: the top N by the resource's primary count over
   the matching rows (ties by value, missing last), or the given values (comparison);
 - `keyed`: each session's group key per level, `k<i>` (the value, NULL for "others") and `o<i>` (true for
@@ -97,9 +98,10 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
         for j in row_metrics
     }
     carry = list(resource.carry)
+    carried = ", ".join(dialect.column(c) for c in carry)
     groups = [_group_expr(b, g, time_expr) for g in plan.group_by]
     matched = [f"{expr} AS g{i}" for i, expr in enumerate(groups)]
-    matched += carry
+    matched.append(carried)
     matched += [f"{inputs_sql[j]} AS x{j}" for j in row_metrics]
     ctes = [f"matched AS (SELECT {', '.join(matched)} FROM {relation} WHERE {where})"]
 
@@ -120,7 +122,7 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
         selected += [f"k{i}", f"o{i}"]
         # ranked on a narrow scan of its own (the relation and WHERE text, placeholders included, are reused
         # as is), so that `matched` is read once and never materialised
-        values = f"(SELECT {groups[i]} AS g{i}, {', '.join(carry)} FROM {relation} WHERE {where})"
+        values = f"(SELECT {groups[i]} AS g{i}, {carried} FROM {relation} WHERE {where})"
         ctes.append(f"top{i} AS ({_top(b, plan, i, g, values, rank)})")
         flags.append(f"{_expr(dialect, 'in_top', x=f'g{i}', t=f'top{i}')} AS t{i}")
         keyed += [f"CASE WHEN t{i} THEN g{i} END AS k{i}", f"NOT t{i} AS o{i}"]

@@ -32,6 +32,7 @@ class UserSummary:
     count: int
     last_start: datetime
     first: tuple[Any, ...]  # values of FIRST_COLUMNS
+    key: int | None = None  # the user's integer key, where the store keeps one (DuckDB)
 
 
 def assign(sessions: pa.Table, summaries: dict[str, UserSummary], recompute: set[str]) -> tuple[pa.Table, set[str]]:
