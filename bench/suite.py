@@ -24,7 +24,8 @@ LO, HI = datetime(2026, 10, 2, 12), datetime(2026, 11, 1, 12)
 PREV_LO, PREV_HI = datetime(2026, 9, 2, 11, 59, 59), datetime(2026, 10, 2, 11, 59, 59)
 
 # --- DuckDB --------------------------------------------------------------------------------------
-D_METRICS = """count(*) AS n, count(DISTINCT uxcamuserid) AS users,
+# users by their integer key, as the store keeps it for this (store/duckdb.py); ClickHouse has the text only
+D_METRICS = """count(*) AS n, count(DISTINCT user_key) AS users,
   count(*) FILTER (WHERE session_number = 1) AS new_users,
   avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
   avg(duration_sec), avg(unique_screens_count)"""

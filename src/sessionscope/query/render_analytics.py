@@ -136,7 +136,7 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
     user_metrics = [(j, m) for j, m in enumerate(plan.metrics) if m.source == "user"]
     if user_metrics:
         source = "keyed_users"
-        first = _expr(dialect, "first_in_partition", p=", ".join([*keys, "uxcamuserid"]))
+        first = _expr(dialect, "first_in_partition", p=", ".join([*keys, "user_key"]))
         if resource.per_user:
             ctes.append(f"keyed_users AS (SELECT keyed.*, {first} AS first_of_user FROM keyed)")
             inputs |= {j: f"CASE WHEN first_of_user THEN x{j} END" for j, _ in user_metrics}
