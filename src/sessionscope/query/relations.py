@@ -76,13 +76,14 @@ def _users(b: SqlBuilder, app_id: str, window: Window) -> str:
     totals = [f"{user_total(b.dialect.expressions, m.column, m.type)} AS {name}" for name, m in USER_MEASURES.items()]
     totals.append(f"{_expr(b, 'agg_max', x='uploaded_at')} AS user_last_seen_at")
     first_seen = _expr(b, "agg_min", x="uploaded_at")
+    user = b.dialect.bare("user_key")  # one per user: the integer key where the engine keeps one
     # the joined relations' column names are all distinct (t_uid, f_uid, user_*), so `*` is unambiguous
     return (
         f"(SELECT * FROM {_scan('sessions', tenant, in_window)} AS s "
-        f"INNER JOIN (SELECT uxcamuserid AS t_uid, {', '.join(totals)} FROM sessions "
-        f"WHERE app_id = {tenant} AND {in_window} GROUP BY uxcamuserid) AS t ON s.uxcamuserid = t.t_uid "
-        f"LEFT JOIN (SELECT uxcamuserid AS f_uid, {first_seen} AS user_first_seen_at FROM sessions "
-        f"WHERE app_id = {tenant} AND session_number = 1 GROUP BY uxcamuserid) AS f ON s.uxcamuserid = f.f_uid"
+        f"INNER JOIN (SELECT {user} AS t_uid, {', '.join(totals)} FROM sessions "
+        f"WHERE app_id = {tenant} AND {in_window} GROUP BY {user}) AS t ON s.{user} = t.t_uid "
+        f"LEFT JOIN (SELECT {user} AS f_uid, {first_seen} AS user_first_seen_at FROM sessions "
+        f"WHERE app_id = {tenant} AND session_number = 1 GROUP BY {user}) AS f ON s.{user} = f.f_uid"
         f") AS base"
     )
 

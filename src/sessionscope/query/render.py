@@ -163,7 +163,7 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
     columns = ", ".join(plan.columns)
     time_col = resource.time_column
     if resource.per_user:
-        latest = _expr(b.dialect, "row_number", p="uxcamuserid", o=f"{time_col} DESC, session_id ASC")
+        latest = _expr(b.dialect, "row_number", p=b.dialect.bare("user_key"), o=f"{time_col} DESC, session_id ASC")
         sql = (
             f"SELECT {columns} FROM (SELECT {columns}, {time_col} AS row_time, {latest} AS row_of_user "
             f"FROM {source} WHERE {where}) AS ranked WHERE row_of_user = 1"

@@ -160,14 +160,15 @@ def _user_ctes(b: SqlBuilder, scope: Scope, first: str, user_metrics: list[tuple
         if m.column not in columns:
             columns[m.column] = f"{user_total(d.expressions, m.column, m.type)} AS t{len(columns)}"
     in_window = window_condition(b, "uploaded_at", scope.window)
+    user = d.bare("user_key")
     totals = (
-        f"user_totals AS (SELECT uxcamuserid AS uid, {', '.join(columns.values())} "
-        f"FROM sessions WHERE app_id = {b.bind(scope.app_id, 'String')} AND {in_window} GROUP BY uxcamuserid)"
+        f"user_totals AS (SELECT {user} AS uid, {', '.join(columns.values())} "
+        f"FROM sessions WHERE app_id = {b.bind(scope.app_id, 'String')} AND {in_window} GROUP BY {user})"
     )
     totals_cols = ", ".join(f"user_totals.t{i}" for i in range(len(columns)))
     keyed_users = (
         f"keyed_users AS (SELECT keyed.*, {first} AS first_of_user, {totals_cols} "
-        f"FROM keyed LEFT JOIN user_totals ON keyed.uxcamuserid = user_totals.uid)"
+        f"FROM keyed LEFT JOIN user_totals ON keyed.{user} = user_totals.uid)"
     )
     return [totals, keyed_users]
 

@@ -24,6 +24,10 @@ class Dialect:
         """A relation column as a select item: the name, or the expression that stands in for it."""
         return f"{self.computed[name]} AS {name}" if name in self.computed else name
 
+    def bare(self, name: str) -> str:
+        """A relation column as an expression (to group, join or partition by): the name, or its stand-in."""
+        return self.computed.get(name, name)
+
 
 from .clickhouse import CLICKHOUSE  # noqa: E402
 from .duckdb import DUCKDB  # noqa: E402
