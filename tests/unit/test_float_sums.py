@@ -86,3 +86,39 @@ def test_both_engines_agree(tmp_path: Path, batch: Any) -> None:
     finally:
         duck.close()
         ch.close()
+
+
+# awkward values: fractions with no exact binary form, a total far above its smallest parts, a tiny one
+DURATIONS = [0.1] * 10 + [0.3] * 10 + [2.675, 1234.5678, 1e15 + 0.5, 1e-9, 7.0, 0.7, 19.99]
+
+
+def _docs(values: list[float], orders: list[int]) -> list[dict]:
+    return [
+        {"sessionId": f"f{i}", "user": {"uxcamuserid": f"u{i % 3}", "orders": orders[i % len(orders)]},
+         "property": {"uploadedServerTime": "2026-10-20T10:00:00Z", "durationSec": v}}
+        for i, v in enumerate(values)
+    ]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_sums_and_averages_are_the_exactly_rounded_ones(engine: str, tmp_path: Path) -> None:
+    """A float sum is the exact sum of the stored values rounded once (math.fsum), and an average of whole
+    numbers is that number: ClickHouse's own decimal-to-float conversion gave 4.000000000000001 for 4, 4, 4."""
+    s = DuckDBStore(str(tmp_path / "s.duckdb"), result_cache=0) if engine == "duckdb" else ChdbStore(str(tmp_path / "ch"))
+    try:
+        b = normalise_batch(APP, _docs(DURATIONS, [4]), now=NOW.replace(tzinfo=None), limits=Limits())
+        assert not b.rejected
+        s.write_sessions(APP, b.sessions, b.events)
+        params = {"filters": json.dumps([WINDOW]), "aggregation": json.dumps([
+            {"attribute": "session_duration", "operator": "sum"},
+            {"attribute": "session_duration", "operator": "avg"},
+            {"attribute": "user_custom_property", "property_name": "orders", "operator": "avg"},
+            {"attribute": "user_custom_property", "property_name": "orders", "operator": "sum"}])}
+        settings = Settings(data_dir=Path("/nonexistent"), secret_key="k" * 32)
+        row = analytics.session_analytics(s, settings, APP, params, NOW)["data"][0]
+        assert row["sum_session_duration"] == math.fsum(DURATIONS)
+        assert row["avg_session_duration"] == math.fsum(DURATIONS) / len(DURATIONS)
+        assert row["avg_user_custom_property_orders"] == 4.0
+        assert row["sum_user_custom_property_orders"] == 4.0 * len(DURATIONS)
+    finally:
+        s.close()

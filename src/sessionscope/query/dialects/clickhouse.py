@@ -30,14 +30,23 @@ def _placeholder(index: int, kind: str) -> str:
     return f"{{p{index}:{_TYPES.get(kind, kind)}}}"
 
 
-# Float sums and averages, deterministic. ClickHouse adds floats in whatever order its threads merge, so
-# the same query could differ in the last bits from one run to the next; floats are instead summed as
-# Decimal256(30), whose sum is the same in any order. Each value becomes a decimal through a float
-# multiplication, so it is kept to about 16 significant digits (0.1 -> 0.100000000000000009...), as a float
-# sum would keep it; inf, nan and values past 1e40 (which Decimal cannot hold) fall back to the float sum.
+# Float sums and averages, deterministic and correctly rounded. ClickHouse adds floats in whatever order its
+# threads merge, so the same query could differ in the last bits from one run to the next (its sumKahan too).
+# Each value is instead split into its whole part, summed as Int64 (exact), and its fraction (exact in
+# floating point, |f| < 1), summed as Decimal256(30), whose sum is the same in any order. The fraction
+# becomes a decimal through a float multiplication, about 1e-16 off, so a fraction's error is a few units in
+# the 30th decimal place relative to the value. The total is then rounded to the nearest float through its
+# decimal text: ClickHouse's own Decimal -> Float64 conversion can be a unit in the last place off (the average
+# of 4, 4 and 4 came out as 4.000000000000001). The result is the exactly rounded sum, as Python's math.fsum
+# gives, for all but totals within that error of a rounding boundary. Values of 1e18 or more, inf and nan, and
+# sums that an Int64 might not hold (largest |value| x count >= 9e18) fall back to the plain float sum.
 # Only float inputs reach these: the renderer gives integers and booleans the *_int forms (metrics.numeric_form).
-_PLAIN = "countIf(NOT (abs({x}) < 1e40)) > 0"
-_EXACT = "toFloat64(sumOrNull(toDecimal256(if(NOT (abs({x}) < 1e40), 0, {x}), 30)))"
+_PLAIN = "(countIf(NOT (abs({x}) < 1e18)) > 0 OR maxOrNull(abs({x})) * count({x}) >= 9e18)"
+_FINITE = "if(abs({x}) < 1e18, {x}, 0)"  # every row goes through the exact sum, used or not: no inf to convert
+_EXACT = (
+    f"toFloat64(toString(toDecimal256(sumOrNull(toInt64({_FINITE})), 30) "
+    f"+ sumOrNull(toDecimal256({_FINITE} - trunc({_FINITE}), 30))))"
+)
 _SUM = f"CAST(if({_PLAIN}, sumOrNull({{x}}), {_EXACT}), toTypeName(toNullable({{x}})))"
 _AVG = f"if({_PLAIN}, avgOrNull({{x}}), {_EXACT} / count({{x}}))"
 
