@@ -113,12 +113,17 @@ def test_sums_and_averages_are_the_exactly_rounded_ones(engine: str, tmp_path: P
             {"attribute": "session_duration", "operator": "sum"},
             {"attribute": "session_duration", "operator": "avg"},
             {"attribute": "user_custom_property", "property_name": "orders", "operator": "avg"},
-            {"attribute": "user_custom_property", "property_name": "orders", "operator": "sum"}])}
+            {"attribute": "user_custom_property", "property_name": "orders", "operator": "sum"},
+            {"attribute": "user_custom_property", "property_name": "none_has_it", "operator": "sum"},
+            {"attribute": "user_custom_property", "property_name": "none_has_it", "operator": "avg"}])}
         settings = Settings(data_dir=Path("/nonexistent"), secret_key="k" * 32)
         row = analytics.session_analytics(s, settings, APP, params, NOW)["data"][0]
         assert row["sum_session_duration"] == math.fsum(DURATIONS)
         assert row["avg_session_duration"] == math.fsum(DURATIONS) / len(DURATIONS)
         assert row["avg_user_custom_property_orders"] == 4.0
         assert row["sum_user_custom_property_orders"] == 4.0 * len(DURATIONS)
+        # over no values at all: null, not 0
+        assert row["sum_user_custom_property_none_has_it"] is None
+        assert row["avg_user_custom_property_none_has_it"] is None
     finally:
         s.close()

@@ -42,7 +42,8 @@ def _placeholder(index: int, kind: str) -> str:
 # sums that an Int64 might not hold (largest |value| x count >= 9e18) fall back to the plain float sum.
 # Only float inputs reach these: the renderer gives integers and booleans the *_int forms (metrics.numeric_form).
 _PLAIN = "(countIf(NOT (abs({x}) < 1e18)) > 0 OR maxOrNull(abs({x})) * count({x}) >= 9e18)"
-_FINITE = "if(abs({x}) < 1e18, {x}, 0)"  # every row goes through the exact sum, used or not: no inf to convert
+# every row goes through the exact sum, used or not: inf and nan become 0 (none to convert), NULL stays NULL
+_FINITE = "if(NOT (abs({x}) < 1e18), 0, {x})"
 _EXACT = (
     f"toFloat64(toString(toDecimal256(sumOrNull(toInt64({_FINITE})), 30) "
     f"+ sumOrNull(toDecimal256({_FINITE} - trunc({_FINITE}), 30))))"
