@@ -162,17 +162,24 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
     where = render_where(b, plan.scope)
     columns = ", ".join(plan.columns)
     time_col = resource.time_column
+    order = ", ".join([f"{time_col} DESC", *(f"{k} ASC" for k in resource.order_key)])
+    sql = f"SELECT {columns} FROM {source} WHERE {where}"
     if resource.per_user:
+        # Each user's latest matching row, chosen and paged on a few narrow columns; only the page's rows are
+        # then read whole (ranking every matching row with all the listed columns took 4/5 of a users page).
+        # The relation and WHERE text, placeholders included, are reused as is.
         latest = _expr(b.dialect, "row_number", p=b.dialect.bare("user_key"), o=f"{time_col} DESC, session_id ASC")
-        sql = (
-            f"SELECT {columns} FROM (SELECT {columns}, {time_col} AS row_time, {latest} AS row_of_user "
+        keys = ", ".join([time_col, *resource.order_key])
+        page = (
+            f"SELECT latest_id FROM (SELECT session_id AS latest_id, {keys}, {latest} AS row_of_user "
             f"FROM {source} WHERE {where}) AS ranked WHERE row_of_user = 1"
         )
-        time_col = "row_time"
-    else:
-        sql = f"SELECT {columns} FROM {source} WHERE {where}"
-    if plan.limit is not None:
-        order = ", ".join([f"{time_col} DESC", *(f"{k} ASC" for k in resource.order_key)])
+        if plan.limit is not None:
+            page += f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
+        sql += f" AND {_expr(b.dialect, 'in_page', c='session_id', q=page)}"
+        if plan.limit is not None:
+            sql += f" ORDER BY {order}"
+    elif plan.limit is not None:
         sql += f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
     return sql, b.params()
 

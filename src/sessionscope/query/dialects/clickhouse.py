@@ -83,6 +83,8 @@ CLICKHOUSE = Dialect(
         "between": "{c} BETWEEN {lo} AND {hi}",
         "in_subquery": "{c} IN ({q})",
         "not_in_subquery": "{c} NOT IN ({q})",
+        # a page chosen over the whole relation: on a Distributed table, computed once over every shard
+        "in_page": "{c} GLOBAL IN ({q})",
         "bucket_day": _bucket("toStartOfDay"),
         "bucket_week": _bucket("toMonday"),  # Monday 00:00, as DuckDB's ISO weeks
         "bucket_month": _bucket("toStartOfMonth"),

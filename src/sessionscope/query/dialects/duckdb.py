@@ -34,6 +34,7 @@ DUCKDB = Dialect(
         "between": "{c} BETWEEN {lo} AND {hi}",
         "in_subquery": "{c} IN ({q})",
         "not_in_subquery": "{c} NOT IN ({q})",
+        "in_page": "{c} IN ({q})",
         # analytics (query/render_analytics.py): time buckets, metric aggregates, top-N folding
         "bucket_day": "date_trunc('day', {c})",
         "bucket_week": "date_trunc('week', {c})",  # ISO weeks: Monday 00:00
