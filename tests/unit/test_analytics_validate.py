@@ -261,7 +261,7 @@ def test_every_query_is_confined_to_the_tenant_even_with_user_metrics():
     )
     sql, params = render_analytics(DUCKDB, plan_analytics("b" * 24, spec))
     assert_tenant_everywhere(sql, params, "b" * 24)
-    assert "user_totals AS (SELECT uxcamuserid AS uid" in sql
+    assert "user_totals AS (SELECT user_key AS uid" in sql  # per user: by its integer key
 
 
 def assert_tenant_everywhere(sql: str, params: list, app: str) -> None:
