@@ -32,22 +32,43 @@ def _placeholder(index: int, kind: str) -> str:
 
 # Float sums and averages, deterministic and correctly rounded. ClickHouse adds floats in whatever order its
 # threads merge, so the same query could differ in the last bits from one run to the next (its sumKahan too).
-# Each value is instead split into its whole part, summed as Int64 (exact), and its fraction (exact in
-# floating point, |f| < 1), summed as Decimal256(30), whose sum is the same in any order. The fraction
-# becomes a decimal through a float multiplication, about 1e-16 off, so a fraction's error is a few units in
-# the 30th decimal place relative to the value. The total is then rounded to the nearest float through its
-# decimal text: ClickHouse's own Decimal -> Float64 conversion can be a unit in the last place off (the average
-# of 4, 4 and 4 came out as 4.000000000000001). The result is the exactly rounded sum, as Python's math.fsum
-# gives, for all but totals within that error of a rounding boundary. Values of 1e18 or more, inf and nan, and
-# sums that an Int64 might not hold (largest |value| x count >= 9e18) fall back to the plain float sum.
-# Only float inputs reach these: the renderer gives integers and booleans the *_int forms (metrics.numeric_form).
+# Each value is instead cut into integers by exact operations: its whole part, then three 30-bit digits of
+# its fraction (the fraction times 2^30, and what remains times 2^30, twice: multiplying by a power of two
+# and taking a float's integer part off are exact). The four are summed as Int64, exact in any order, and
+# the total, as one Int256 in units of 2^-90, is rounded once to the nearest float through its decimal text
+# (ClickHouse's own wide-integer and Decimal -> Float64 conversions can be a unit in the last place off; the
+# text parse is not). The result is the exactly rounded sum, as Python's math.fsum gives, for every value of
+# 2^-38 (3.6e-12) or more in magnitude; bits of smaller values below 2^-90 are dropped. Decimal256 sums of
+# the values, the previous way, were a unit off in one group of ten and lost values under 1e-30. Values of
+# 1e18 or more, inf and nan, and sums an Int64 might not hold (largest |value| x count >= 9e18) fall back to
+# the plain float sum. Only float inputs reach these: the renderer gives integers and booleans the *_int
+# forms (metrics.numeric_form).
 _PLAIN = "(countIf(NOT (abs({x}) < 1e18)) > 0 OR maxOrNull(abs({x})) * count({x}) >= 9e18)"
 # every row goes through the exact sum, used or not: inf and nan become 0 (none to convert), NULL stays NULL
 _FINITE = "if(NOT (abs({x}) < 1e18), 0, {x})"
-_EXACT = (
-    f"toFloat64(toString(toDecimal256(sumOrNull(toInt64({_FINITE})), 30) "
-    f"+ sumOrNull(toDecimal256({_FINITE} - trunc({_FINITE}), 30))))"
-)
+
+
+def _digits() -> tuple[str, list[str]]:
+    """The whole part and the fraction's three 30-bit digits of `_FINITE`, as Int64 expressions over {x}."""
+    whole = f"toInt64({_FINITE})"
+    rest = f"(({_FINITE} - {whole}) * 1073741824)"
+    digits = []
+    for _ in range(3):
+        digit = f"toInt64({rest})"
+        digits.append(digit)
+        rest = f"(({rest} - {digit}) * 1073741824)"
+    return whole, digits
+
+
+def _exact() -> str:
+    whole, digits = _digits()
+    units = " + ".join(
+        f"toInt256(sumOrNull({d})) * toInt256('{2 ** (30 * (3 - i))}')" for i, d in enumerate([whole, *digits])
+    )
+    return f"(toFloat64(toString({units})) / {float(2 ** 90)!r})"
+
+
+_EXACT = _exact()
 _SUM = f"CAST(if({_PLAIN}, sumOrNull({{x}}), {_EXACT}), toTypeName(toNullable({{x}})))"
 _AVG = f"if({_PLAIN}, avgOrNull({{x}}), {_EXACT} / count({{x}}))"
 
