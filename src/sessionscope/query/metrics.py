@@ -25,7 +25,7 @@ class MetricOp:
 
 # Integer inputs (and booleans, as 0/1) keep exact integer sums; the plain forms are for floats, which each
 # dialect adds so that an answer does not change with the order its engine's threads happened to add the
-# values in (DuckDB: compensated sums; ClickHouse: whole parts as integers, fractions as decimals; see query/dialects).
+# values in (DuckDB: compensated sums; ClickHouse: exact integer digits; see query/dialects).
 INTEGER_FORMS = {"agg_sum": "agg_sum_int", "agg_avg": "agg_avg_int"}
 
 
