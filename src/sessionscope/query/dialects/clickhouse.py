@@ -41,7 +41,9 @@ def _placeholder(index: int, kind: str) -> str:
 # 2^-38 (3.6e-12) or more in magnitude; bits of smaller values below 2^-90 are dropped. Decimal256 sums of
 # the values, the previous way, were a unit off in one group of ten and lost values under 1e-30. Values of
 # 1e18 or more, inf and nan, and sums an Int64 might not hold (largest |value| x count >= 9e18) fall back to
-# the plain float sum. Only float inputs reach these: the renderer gives integers and booleans the *_int
+# the plain float sum. The cost: about a tenth over a plain float sum on large scans, and about 4.7 ms of
+# query planning per float metric (the expression is long), which shows on small requests. Only float
+# inputs reach these: the renderer gives integers and booleans the *_int
 # forms (metrics.numeric_form).
 _PLAIN = "(countIf(NOT (abs({x}) < 1e18)) > 0 OR maxOrNull(abs({x})) * count({x}) >= 9e18)"
 # every row goes through the exact sum, used or not: inf and nan become 0 (none to convert), NULL stays NULL
