@@ -81,25 +81,30 @@ QUERIES: list[tuple[str, dict[str, Any], list[str]]] = [
 COMPACT_ABOVE = 10
 
 
-def sessions_by_hour(con: duckdb.DuckDBPyConnection, copies: int) -> None:
-    """Replace `sessions` by `copies` copies of it (the original ids kept; fresh session, user ids and user
-    keys for the others), written one upload hour at a time, each hour sorted as `in_arrival_order` sorts:
-    a small sort per hour (a day of copies at 100M did not fit a 6 GB sort), and the new table is the only
-    one written, so the file holds nothing but it."""
+def copy_k(key: bool = True) -> str:
+    """The select list of copy k of a row of `t`: the row itself for k = 0; for the others fresh session and
+    user ids and, where the table has one, a fresh user key ($stride apart: the base's largest key)."""
+    renamed = [
+        "if(k = 0, t.session_id, t.session_id || '-' || k) AS session_id",
+        "if(k = 0, t.uxcamuserid, t.uxcamuserid || '-' || k) AS uxcamuserid",
+        *(["t.user_key + k * $stride AS user_key"] if key else []),
+    ]
+    return f"t.* REPLACE ({', '.join(renamed)})"
+
+
+def sessions_by_hour(con: duckdb.DuckDBPyConnection, copies: int, stride: int) -> None:
+    """Replace `sessions` by `copies` copies of it (`copy_k`), written one upload hour at a time, each hour
+    sorted as `in_arrival_order` sorts: a small sort per hour (a day of copies at 100M did not fit a 6 GB
+    sort), and the new table is the only one written, so the file holds nothing but it."""
     con.execute("SET memory_limit = '6GB'")
     con.execute("SET enable_progress_bar = false")
-    stride = con.execute("SELECT max(user_key) FROM user_state").fetchall()[0][0]
     con.execute("CREATE TABLE sessions_copies AS FROM sessions LIMIT 0")
     hours = [h for (h,) in con.execute(
         "SELECT DISTINCT date_trunc('hour', uploaded_at) AS h FROM sessions ORDER BY h").fetchall()]
     t = time.perf_counter()
     for i, hour in enumerate(hours):
         con.execute(
-            "INSERT INTO sessions_copies SELECT t.* REPLACE ("
-            "if(k = 0, t.session_id, t.session_id || '-' || k) AS session_id, "
-            "if(k = 0, t.uxcamuserid, t.uxcamuserid || '-' || k) AS uxcamuserid, "
-            "t.user_key + k * $stride AS user_key) "
-            "FROM sessions t, range(0, $copies) r(k) "
+            f"INSERT INTO sessions_copies SELECT {copy_k()} FROM sessions t, range(0, $copies) r(k) "
             "WHERE t.uploaded_at >= $hour AND t.uploaded_at < $hour + INTERVAL 1 HOUR "
             f"ORDER BY {ARRIVAL_ORDER['sessions']}",
             {"copies": copies, "hour": hour, "stride": stride},
@@ -128,22 +133,16 @@ def replicated(n: int) -> tuple[Path, dict]:
     target.with_name(target.name + ".wal").unlink(missing_ok=True)
     shutil.copyfile(base, target)
     con = duckdb.connect(str(target))
+    stride = con.execute("SELECT max(user_key) FROM user_state").fetchall()[0][0]
     if copies <= COMPACT_ABOVE:
-        stride = con.execute("SELECT max(user_key) FROM user_state").fetchall()[0][0]
-        con.execute(
-            "INSERT INTO sessions SELECT t.* REPLACE (t.session_id || '-' || k AS session_id, "
-            "t.uxcamuserid || '-' || k AS uxcamuserid, t.user_key + k * $stride AS user_key) "
-            "FROM sessions t, range(1, $copies) r(k)",
-            {"stride": stride, "copies": copies},
-        )
-        con.execute(
-            "INSERT INTO events SELECT t.* REPLACE (t.session_id || '-' || k AS session_id, "
-            "t.uxcamuserid || '-' || k AS uxcamuserid) FROM events t, range(1, $copies) r(k)",
-            {"copies": copies},
-        )
+        for table, key in (("sessions", True), ("events", False)):
+            con.execute(
+                f"INSERT INTO {table} SELECT {copy_k(key)} FROM {table} t, range(1, $copies) r(k)",
+                {"copies": copies, **({"stride": stride} if key else {})},
+            )
         in_arrival_order(con)  # the copies are more traffic over the same days, not days after days
     else:
-        sessions_by_hour(con, copies)
+        sessions_by_hour(con, copies, stride)
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'user_state'").fetchone()[0]:
         for stmt in REBUILD_USER_STATE:  # the copies' users get their per-user state, as a write would give them
             con.execute(stmt)

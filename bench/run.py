@@ -16,8 +16,8 @@ suite.previous.json, and its medians are shown beside the new ones) and suite.md
 
 Usage: python bench/run.py [--sizes 1000000,10000000] [--engines duckdb,chdb] [--repeat 9] [--warmup 2]
                            [--skip queries,ingest]
-(100M runs on chDB only: `--sizes 100000000 --engines chdb --repeat 3 --warmup 1 --skip ingest`; its
-DuckDB file would not fit on this disk. See bench/README.md.)
+(100M: `--sizes 100000000 --engines duckdb --repeat 3 --warmup 1 --skip ingest`, and the same with
+`--engines chdb`; DuckDB's 100M dataset holds `sessions` only. See bench/README.md.)
 """
 
 from __future__ import annotations

@@ -163,6 +163,9 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
     columns = ", ".join(plan.columns)
     time_col = resource.time_column
     order = ", ".join([f"{time_col} DESC", *(f"{k} ASC" for k in resource.order_key)])
+    paging = "" if plan.limit is None else (
+        f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
+    )
     sql = f"SELECT {columns} FROM {source} WHERE {where}"
     if resource.per_user:
         # Each user's latest matching row, chosen and paged on a few narrow columns; only the page's rows are
@@ -172,16 +175,11 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
         keys = ", ".join([time_col, *resource.order_key])
         page = (
             f"SELECT latest_id FROM (SELECT session_id AS latest_id, {keys}, {latest} AS row_of_user "
-            f"FROM {source} WHERE {where}) AS ranked WHERE row_of_user = 1"
+            f"FROM {source} WHERE {where}) AS ranked WHERE row_of_user = 1{paging}"
         )
-        if plan.limit is not None:
-            page += f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
         sql += f" AND {_expr(b.dialect, 'in_page', c='session_id', q=page)}"
-        if plan.limit is not None:
-            sql += f" ORDER BY {order}"
-    elif plan.limit is not None:
-        sql += f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
-    return sql, b.params()
+        return sql + (f" ORDER BY {order}" if paging else ""), b.params()
+    return sql + paging, b.params()
 
 
 def render_session_events(

@@ -57,8 +57,6 @@ class Found(NamedTuple):
                 datetime.max if last == MAX_MINUTE else _EPOCH + timedelta(minutes=last + 1, seconds=-1))
 
 
-
-
 def upload_minutes(seconds: np.ndarray) -> np.ndarray:
     """Upload times (seconds since 1970) as the set keeps them: whole minutes, 4 bytes each."""
     return np.clip(np.asarray(seconds, dtype=np.int64) // 60, 0, MAX_MINUTE).astype(np.uint32)
