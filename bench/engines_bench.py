@@ -104,10 +104,13 @@ def chdb_replicated(n: int) -> tuple[Path, dict]:
     (target / "status").unlink(missing_ok=True)
     store = ChdbStore(str(target))
     t = time.perf_counter()
+    user = "concat(t.uxcamuserid, '-', toString(k))"
     for table in ("sessions", "events"):
+        # a copy's user is a new user: sessions carry its key (store/ch_common.py: the id's SipHash128)
+        key = f", reinterpretAsUInt128(sipHash128({user})) AS user_key" if table == "sessions" else ""
         store.driver.command(
             f"INSERT INTO {table} SELECT t.* REPLACE (concat(t.session_id, '-', toString(k)) AS session_id, "
-            f"concat(t.uxcamuserid, '-', toString(k)) AS uxcamuserid) FROM {table} AS t, "
+            f"{user} AS uxcamuserid{key}) FROM {table} AS t, "
             f"(SELECT number AS k FROM numbers(1, {copies - 1})) AS r",
             {},
         )

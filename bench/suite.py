@@ -24,7 +24,8 @@ LO, HI = datetime(2026, 10, 2, 12), datetime(2026, 11, 1, 12)
 PREV_LO, PREV_HI = datetime(2026, 9, 2, 11, 59, 59), datetime(2026, 10, 2, 11, 59, 59)
 
 # --- DuckDB --------------------------------------------------------------------------------------
-# users by their integer key, as the store keeps it for this (store/duckdb.py); ClickHouse has the text only
+# users by their key, as the stores keep it for this: an integer on DuckDB (store/duckdb.py), the id's SipHash128
+# on ClickHouse (store/ch_common.py)
 D_METRICS = """count(*) AS n, count(DISTINCT user_key) AS users,
   count(*) FILTER (WHERE session_number = 1) AS new_users,
   avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
@@ -68,7 +69,7 @@ def list_sql(engine: str, where: str, offset: int = 0) -> str:
 
 
 # --- ClickHouse ----------------------------------------------------------------------------------
-C_METRICS = """count() AS n, uniqExact(uxcamuserid) AS users, countIf(session_number = 1) AS new_users,
+C_METRICS = """count() AS n, uniqExact(user_key) AS users, countIf(session_number = 1) AS new_users,
   avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
   avg(duration_sec), avg(unique_screens_count)"""
 C_TENANT = "app_id = {app:String} AND uploaded_at BETWEEN {lo:DateTime64(0, 'UTC')} AND {hi:DateTime64(0, 'UTC')}"

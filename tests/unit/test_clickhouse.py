@@ -23,7 +23,7 @@ from sessionscope.query.plan import plan_list
 from sessionscope.query.render import render_list
 from sessionscope.query.render_analytics import render_analytics
 from sessionscope.query.validate import parse_list
-from sessionscope.store import ch_params
+from sessionscope.store import ch_common, ch_params
 from sessionscope.store.chdb import ChdbStore
 from sessionscope.store.clickhouse import ClickHouseServerStore
 from sessionscope.store.duckdb import DuckDBStore
@@ -261,13 +261,56 @@ def test_a_crash_between_insert_and_delete_is_repaired_by_retrying(chdb_store):
 def test_migrations_are_versioned_and_rerunnable(tmp_path):
     path = str(tmp_path / "ch")
     store = ChdbStore(path)
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(ch_common.MIGRATIONS) == 2
     store.migrate()  # nothing left to do
-    assert store.query("SELECT count() FROM schema_migrations", {}) == [(1,)]
+    assert store.query("SELECT count() FROM schema_migrations", {}) == [(2,)]
     store.close()
     again = ChdbStore(path)
-    assert again.schema_version() == 1
+    assert again.schema_version() == 2
     again.close()
+
+
+def _users_by_text(store, app=APP) -> dict[str, int]:
+    """Sessions per user, grouped by the id text, read without the key."""
+    return dict(store.query("SELECT uxcamuserid, count() FROM sessions WHERE app_id = {a:String} GROUP BY uxcamuserid", {"a": app}))
+
+
+def test_migration_2_keys_the_users_of_a_version_1_store(tmp_path, monkeypatch):
+    """A store written before user keys: migration 2 gives every stored session its user's key (the id's
+    SipHash128), later writes get it at insert, and the API's user counts equal a count of the id texts."""
+    path = str(tmp_path / "ch")
+    monkeypatch.setattr(ch_common, "MIGRATIONS", ch_common.MIGRATIONS[:1])
+    old = ChdbStore(path)
+    docs, batch = _batch(APP, 300, seed=5)
+    old.write_sessions(APP, batch.sessions, batch.events)
+    assert old.query("SELECT count() FROM system.columns WHERE table = 'sessions' AND name = 'user_key'", {}) == [(0,)]
+    old.close()
+    monkeypatch.undo()
+
+    store = ChdbStore(path)
+    try:
+        assert store.schema_version() == 2
+        more_docs, more = _batch(APP, 200, seed=6)
+        store.write_sessions(APP, more.sessions, more.events)
+        users = _users_by_text(store)
+        assert sum(users.values()) == len({d["sessionId"] for d in docs + more_docs})
+        keys = store.query(
+            "SELECT uxcamuserid, groupUniqArray(toString(user_key)) FROM sessions WHERE app_id = {a:String} GROUP BY uxcamuserid",
+            {"a": APP},
+        )
+        assert len(keys) == len(users)
+        assert all(len(k) == 1 for _, k in keys)  # one key per user, on every session
+        assert len({k[0] for _, k in keys}) == len(users)  # and no two users share one
+        assert store.query(
+            "SELECT countIf(user_key != reinterpretAsUInt128(sipHash128(uxcamuserid))) FROM sessions", {}
+        ) == [(0,)]
+        # the API counts users by the key (the default window holds every session): the same as the texts here
+        sql, params = _analytics_sql(CLICKHOUSE, {})
+        assert "uniqExact(user_key)" in sql
+        row = store.query(sql, params)[0]
+        assert (row[0], row[1]) == (sum(users.values()), len(users))
+    finally:
+        store.close()
 
 
 def test_a_second_process_on_the_same_chdb_store_gets_a_clear_error(tmp_path):
@@ -293,5 +336,11 @@ def test_the_cluster_ddl_parses(chdb_store):
     statements = cluster_ddl("main")
     assert sum("ENGINE = Distributed(main" in s for s in statements) == 2
     assert sum("ReplicatedMergeTree" in s for s in statements) == 5
+    # the user key: added to every shard's table and to the Distributed one, filled in on the shards
+    assert [s.split(" user_key")[0] for s in statements if "user_key" in s] == [
+        "ALTER TABLE sessions_local ON CLUSTER main ADD COLUMN IF NOT EXISTS",
+        "ALTER TABLE sessions ON CLUSTER main ADD COLUMN IF NOT EXISTS",
+        "ALTER TABLE sessions_local ON CLUSTER main MATERIALIZE COLUMN",
+    ]
     for stmt in statements:  # formatQuery parses without running (a cluster needs Keeper)
         assert chdb_store.query("SELECT formatQuery({p1:String}) != ''", {"p1": stmt}) == [(True,)]

@@ -74,7 +74,8 @@ COUNTS: dict[str, CountMetric] = {
     m.name: m
     for m in [
         CountMetric("session_count", "agg_count"),
-        # users are counted by their integer key (one per user; see store/duckdb.py), not their id text
+        # users are counted by their key (one per user: an integer on DuckDB, the id's SipHash128 on ClickHouse;
+        # store/duckdb.py, store/ch_common.py), not by their id text
         CountMetric("session_unique_user_count", "agg_count_distinct", "user_key"),
         # distinct users whose first ever session (session_number = 1) is among the matching rows. The store
         # numbers each user's sessions 1, 2, ... at write time (row_number over the user's sessions;

@@ -76,7 +76,7 @@ def _users(b: SqlBuilder, app_id: str, window: Window) -> str:
     totals = [f"{user_total(b.dialect.expressions, m.column, m.type)} AS {name}" for name, m in USER_MEASURES.items()]
     totals.append(f"{_expr(b, 'agg_max', x='uploaded_at')} AS user_last_seen_at")
     first_seen = _expr(b, "agg_min", x="uploaded_at")
-    user = b.dialect.bare("user_key")  # one per user: the integer key where the engine keeps one
+    user = "user_key"  # one per user, as the stores keep it (store/duckdb.py, store/ch_common.py)
     # the joined relations' column names are all distinct (t_uid, f_uid, user_*), so `*` is unambiguous
     return (
         f"(SELECT * FROM {_scan('sessions', tenant, in_window)} AS s "

@@ -171,7 +171,7 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
         # Each user's latest matching row, chosen and paged on a few narrow columns; only the page's rows are
         # then read whole (ranking every matching row with all the listed columns took 4/5 of a users page).
         # The relation and WHERE text, placeholders included, are reused as is.
-        latest = _expr(b.dialect, "row_number", p=b.dialect.bare("user_key"), o=f"{time_col} DESC, session_id ASC")
+        latest = _expr(b.dialect, "row_number", p="user_key", o=f"{time_col} DESC, session_id ASC")
         keys = ", ".join([time_col, *resource.order_key])
         page = (
             f"SELECT latest_id FROM (SELECT session_id AS latest_id, {keys}, {latest} AS row_of_user "

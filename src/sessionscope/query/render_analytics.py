@@ -4,7 +4,7 @@ The query reads the resource's base relation (query/relations.py: sessions, even
 session, or sessions carrying their user's totals), as common table expressions:
 
 - `matched`: the matching rows (tenant, window, filters), with each group level's raw value `g<i>`, the
-  columns the counts read (`Resource.carry`; an engine may compute one, `Dialect.computed`) and each
+  columns the counts read (`Resource.carry`) and each
   row-level metric's input `x<j>`;
 - `top<i>`: per non-time group level, the values it keeps: the top N by the resource's primary count over
   the matching rows (ties by value, missing last), or the given values (comparison);
@@ -98,7 +98,7 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
         for j in row_metrics
     }
     carry = list(resource.carry)
-    carried = ", ".join(dialect.column(c) for c in carry)
+    carried = ", ".join(carry)
     groups = [_group_expr(b, g, time_expr) for g in plan.group_by]
     matched = [f"{expr} AS g{i}" for i, expr in enumerate(groups)]
     matched.append(carried)
@@ -160,7 +160,7 @@ def _user_ctes(b: SqlBuilder, scope: Scope, first: str, user_metrics: list[tuple
         if m.column not in columns:
             columns[m.column] = f"{user_total(d.expressions, m.column, m.type)} AS t{len(columns)}"
     in_window = window_condition(b, "uploaded_at", scope.window)
-    user = d.bare("user_key")
+    user = "user_key"
     totals = (
         f"user_totals AS (SELECT {user} AS uid, {', '.join(columns.values())} "
         f"FROM sessions WHERE app_id = {b.bind(scope.app_id, 'String')} AND {in_window} GROUP BY {user})"

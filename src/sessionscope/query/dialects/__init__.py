@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -17,16 +17,6 @@ class Dialect:
     expressions: dict[str, str]
     # whether parameters are passed as a list (positional) or a dict (named p1, p2, ...)
     named_params: bool = False
-    # relation columns this engine computes from others instead of storing: name -> expression
-    computed: dict[str, str] = field(default_factory=dict)
-
-    def column(self, name: str) -> str:
-        """A relation column as a select item: the name, or the expression that stands in for it."""
-        return f"{self.computed[name]} AS {name}" if name in self.computed else name
-
-    def bare(self, name: str) -> str:
-        """A relation column as an expression (to group, join or partition by): the name, or its stand-in."""
-        return self.computed.get(name, name)
 
 
 from .clickhouse import CLICKHOUSE  # noqa: E402

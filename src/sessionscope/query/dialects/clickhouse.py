@@ -75,8 +75,6 @@ CLICKHOUSE = Dialect(
     name="clickhouse",
     placeholder=_placeholder,
     named_params=True,
-    # the integer user key is DuckDB's (store/duckdb.py); ClickHouse counts users by their id text
-    computed={"user_key": "uxcamuserid"},
     operators={
         "equal": "{c} = {v}",
         "not_equal": "({c} IS NULL OR {c} <> {v})",
