@@ -166,3 +166,46 @@ def test_clickhouse_float_sums_are_math_fsum_bit_for_bit(tmp_path: Path) -> None
     for (g, s, a), vals in zip(got, groups, strict=True):
         assert s == math.fsum(vals), (g, s, math.fsum(vals))
         assert a == math.fsum(vals) / len(vals), g
+
+
+def test_clickhouse_float_sums_at_the_edges(tmp_path: Path) -> None:
+    """NULLs among values add nothing; only NULLs, or no rows at all, give NULL; inf and nan give what a float
+    sum gives; values an Int64 might not hold fall back to the plain sum; 2^53 + 1 + 1 is still exact."""
+    from sessionscope.query.dialects.clickhouse import CLICKHOUSE
+
+    inf, nan = math.inf, math.nan
+    groups: list[list[float | None]] = [
+        [1.5, None, 2.25, None],
+        [None, None],
+        [1.0, inf],
+        [-inf, 2.0],
+        [inf, -inf],
+        [nan, 1.0],
+        [1e18, 1.0],  # out of the integer range: the plain sum
+        [1e17] * 100,  # |value| x count >= 9e18: the plain sum
+        [2.0**53, 1.0, 1.0],  # a plain left-to-right sum gives 2^53
+        [0.1, None, 0.2, -0.3],
+    ]
+    store = ChdbStore(str(tmp_path / "ch"))
+    try:
+        store.driver.command("CREATE TABLE t (g UInt32, x Nullable(Float64)) ENGINE = MergeTree ORDER BY g", {})
+        rows = ", ".join(f"({g}, {'NULL' if v is None else repr(v)})" for g, vals in enumerate(groups) for v in vals)
+        store.driver.command(f"INSERT INTO t VALUES {rows}", {})
+        total = CLICKHOUSE.expressions["agg_sum"].format(x="x")
+        mean = CLICKHOUSE.expressions["agg_avg"].format(x="x")
+        got = store.query(f"SELECT g, {total}, {mean} FROM t GROUP BY g ORDER BY g", {})
+        nothing = store.query(f"SELECT {total}, {mean} FROM t WHERE g > 1000", {})
+    finally:
+        store.close()
+    assert nothing == [(None, None)]
+    assert len(got) == len(groups)
+    for (g, s, a), vals in zip(got, groups, strict=True):
+        present = [v for v in vals if v is not None]
+        if not present:
+            assert (s, a) == (None, None), g
+            continue
+        want = math.fsum(present) if all(math.isfinite(v) for v in present) else sum(present)
+        if math.isnan(want):
+            assert math.isnan(s) and math.isnan(a), (g, s, a)
+        else:
+            assert (s, a) == (want, want / len(present)), (g, s, a, want)
