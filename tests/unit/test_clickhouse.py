@@ -6,6 +6,7 @@ chDB runs one engine directory per process at a time, so every store here is clo
 from __future__ import annotations
 
 import string
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -290,6 +291,14 @@ def test_migration_2_keys_the_users_of_a_version_1_store(tmp_path, monkeypatch):
     store = ChdbStore(path)
     try:
         assert store.schema_version() == 2
+        # the stored rows get the key written (a background mutation), not only computed when read
+        parts = "SELECT name, max(column = 'user_key') AS keyed FROM system.parts_columns WHERE table = 'sessions' AND active GROUP BY name"
+        for _ in range(600):
+            counts = store.query(f"SELECT count(), sum(keyed) FROM ({parts})", {})[0]
+            if counts[0] == counts[1]:
+                break
+            time.sleep(0.05)
+        assert counts[0] > 0 and counts[0] == counts[1], counts
         more_docs, more = _batch(APP, 200, seed=6)
         store.write_sessions(APP, more.sessions, more.events)
         users = _users_by_text(store)

@@ -121,6 +121,8 @@ def _table(name: str, columns: list[tuple[str, str]], tail: str, indexes: Sequen
 _UPDATABLE = "SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1"
 _WINDOWED = "PARTITION BY toYYYYMM(uploaded_at) ORDER BY (app_id, uploaded_at, session_id"
 
+# A DEFAULT column (a MATERIALIZED one would drop out of `SELECT *`, which the events and users relations read):
+# writers leave it out and ClickHouse computes it; a value given explicitly would be stored as given.
 USER_KEY = "user_key UInt128 DEFAULT reinterpretAsUInt128(sipHash128(uxcamuserid))"
 
 # Each migration runs once, in order; statements are idempotent (IF NOT EXISTS) because ClickHouse has no
@@ -198,7 +200,9 @@ def cluster_ddl(cluster: str) -> list[str]:
 
 def clustered_alter(stmt: str, cluster: str) -> list[str]:
     """A migration's ALTER on a cluster: `sessions`/`events` are altered on every shard's `<table>_local`, and a
-    new column is added to the Distributed table too (it reads and inserts through it); others ON CLUSTER."""
+    new column is added to the Distributed table too (it reads and inserts through it); others ON CLUSTER.
+    One clause per ALTER; a later migration that drops, renames or retypes a column must also change the
+    Distributed table, which this does for ADD COLUMN only."""
     table, clause = stmt.removeprefix("ALTER TABLE ").split(" ", 1)
     if table not in SHARDED:
         return [f"ALTER TABLE {table} ON CLUSTER {cluster} {clause}"]

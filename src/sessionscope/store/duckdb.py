@@ -66,7 +66,7 @@ _REBUILD_USER_STATE_V2 = [
 # metric, in every default metric set) by key instead of by `uxcamuserid` text took a totals query over 1M
 # sessions from 103 to 54 ms: hashing and comparing the text was most of it. A write takes a user's key from
 # its state row and gives a new user the next one (`_with_user_keys`); a key is never reused while its user
-# has a stored session. Only DuckDB stores it: ClickHouse counts the text itself (`Dialect.computed`).
+# has a stored session. ClickHouse keeps the id's SipHash128 as its key instead (store/ch_common.py).
 _ADD_USER_KEYS = [
     "ALTER TABLE user_state ADD COLUMN user_key BIGINT",
     "UPDATE user_state SET user_key = k.n FROM "
