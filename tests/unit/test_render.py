@@ -89,3 +89,41 @@ def test_query_layer_imports_no_driver_or_framework():
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
     assert duckdb  # the test itself may use it
+
+
+def test_a_page_of_sessions_is_cut_on_its_keys_then_read_within_the_app(tmp_path):
+    """DuckDB cuts a page on (time, id) and reads only its rows whole (Dialect.late_rows). Both scans are
+    confined to the app, so a second app holding the very same session ids and times adds nothing; every
+    page, deep ones and the last, equals the plain query's."""
+    import dataclasses
+    from datetime import UTC
+
+    from sessionscope.demo import generate_sessions
+    from sessionscope.ingest import Limits, normalise_batch
+
+    now = datetime(2026, 1, 1)
+    docs = list(generate_sessions(400, days=10, seed=3, now=now.replace(tzinfo=UTC)))
+    store = DuckDBStore(str(tmp_path / "s.duckdb"))
+    apps = ["a" * 24, "b" * 24]
+    for app in apps:
+        batch = normalise_batch(app, docs, now=now, limits=Limits())
+        store.write_sessions(app, batch.sessions, batch.events)
+    plain = dataclasses.replace(DUCKDB, late_rows=False)
+    filters = [[], [{"attribute": "device_platform", "operator": "equal", "value": "ios"}]]
+    for f in filters:
+        for page in (1, 2, 5, 9, 40):
+            params = {"filters": orjson.dumps(f).decode(), "page": str(page), "page_size": "50"}
+            plan = plan_list(apps[0], parse_list(SESSIONS, params, now), shape.SESSION_COLUMNS)
+            sql, values = render_list(DUCKDB, plan)
+            assert "WITH page AS" in sql
+            assert sql.count("FROM sessions ") == sql.count("FROM sessions WHERE app_id = ") == 2
+            assert [v for v in values if v in apps] == [apps[0], apps[0]]
+            late = store.query(sql, values)
+            assert late == store.query(*render_list(plain, plan)), (f, page)
+            ids = [row[shape.SESSION_COLUMNS.index("session_id")] for row in late]
+            assert len(ids) == len(set(ids))
+            if not f:  # every session is in the window: 51 rows (a page and one more), fewer at the end
+                assert len(late) == max(0, min(51, len(docs) - (page - 1) * 50)), page
+            elif page == 1:
+                assert 0 < len(late)
+    store.close()

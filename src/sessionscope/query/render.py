@@ -179,6 +179,17 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
         )
         sql += f" AND {_expr(b.dialect, 'in_page', c='session_id', q=page)}"
         return sql + (f" ORDER BY {order}" if paging else ""), b.params()
+    if paging and dialect.late_rows and resource.order_key == ("session_id",):
+        # The page is cut on the sort keys alone; only its rows are then read whole, found by session id
+        # (unique in an app) within the page's own time range, which skips the other row groups. Filters
+        # are not tested again: every row of the page passed them.
+        page = f"SELECT {time_col} AS page_time, session_id AS page_id FROM {source} WHERE {where}{paging}"
+        rows = (
+            f"app_id = {b.bind(plan.scope.app_id, 'String')} "
+            f"AND {time_col} BETWEEN (SELECT min(page_time) FROM page) AND (SELECT max(page_time) FROM page) "
+            f"AND {_expr(b.dialect, 'in_page', c='session_id', q='SELECT page_id FROM page')}"
+        )
+        return f"WITH page AS ({page}) SELECT {columns} FROM {source} WHERE {rows} ORDER BY {order}", b.params()
     return sql + paging, b.params()
 
 

@@ -14,6 +14,8 @@ def _placeholder(index: int, kind: str) -> str:
 DUCKDB = Dialect(
     name="duckdb",
     placeholder=_placeholder,
+    # a page of 50 sessions at 1M, one filter: 16.6 -> 7.3 ms; page 100: 123 -> 42 ms (query/render.py)
+    late_rows=True,
     operators={
         "equal": "{c} = {v}",
         "not_equal": "({c} IS NULL OR {c} <> {v})",
