@@ -287,13 +287,12 @@ class ClickHouseStore:
         with self._writing():
             self.driver.command(MIGRATIONS_TABLE, {})
             current = self.schema_version()
+            cluster = f"`{self.cluster.replace('`', '')}`" if self.cluster else None
             for version, statements in MIGRATIONS:
                 if version <= current:
                     continue
                 for stmt in statements:
-                    clustered = self.cluster and stmt.startswith("ALTER TABLE ")
-                    cluster = f"`{(self.cluster or '').replace('`', '')}`"
-                    for one in clustered_alter(stmt, cluster) if clustered else [stmt]:
+                    for one in clustered_alter(stmt, cluster) if cluster and stmt.startswith("ALTER TABLE ") else [stmt]:
                         self.driver.command(one, {})
                 self.driver.command(
                     "INSERT INTO schema_migrations VALUES ({v:UInt32}, now64(0, 'UTC'))", serialize({"v": version})
@@ -470,4 +469,4 @@ def lock_error(message: str) -> bool:
     return any(m in message for m in ("Cannot lock file", "already running", "Error initializing EmbeddedServer"))
 
 
-__all__ = ["MIGRATIONS", "USER_KEY", "cluster_ddl", "clustered_alter", "SESSION_SETTINGS", "ClickHouseStore", "Driver", "column_type", "lock_error", "to_rows"]
+__all__ = ["MIGRATIONS", "cluster_ddl", "clustered_alter", "SESSION_SETTINGS", "ClickHouseStore", "Driver", "column_type", "lock_error", "to_rows"]
