@@ -322,7 +322,11 @@ def throughput(port: int, meta: dict, clients: int = 32, seconds: float = 10) ->
 
 # --- ingestion -------------------------------------------------------------------------------
 def measure_ingest(n: int, docs_per_size: int) -> dict:
-    """HTTP batches of 100/1k/10k into a server holding n sessions while a reader lists sessions, then import."""
+    """HTTP batches of 100/1k/10k into a server holding n sessions while a reader lists sessions, then import.
+
+    The three batch sizes are posted by 4 clients each; then batches of 100 once more by 16 clients, the way
+    many SDKs send small batches at once, which the group commit writes together. The import reads the
+    documents of the first three phases."""
     import gzip
 
     from analytics_bench import replicated
@@ -333,8 +337,8 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
     path, meta = replicated(n)
     out: dict[str, Any] = {"size": n}
     stamp = datetime.now(UTC).replace(microsecond=0)
-    sizes = (100, 1_000, 10_000)
-    all_docs = list(generate_sessions(docs_per_size * len(sizes), days=30, seed=991, now=stamp))
+    phases = ((100, 4), (1_000, 4), (10_000, 4), (100, 16))  # (sessions per batch, clients posting)
+    all_docs = list(generate_sessions(docs_per_size * len(phases), days=30, seed=991, now=stamp))
     all_docs.sort(key=lambda d: d["property"]["uploadedServerTime"])  # SDKs upload sessions as they end
     # the reader measures query latency: with the result cache on, its idle requests would not run at all
     server = Server(data_dir=path.parent, store_url=f"duckdb:///{copy_store(path, 'ingest')}",
@@ -370,10 +374,9 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
         idle = alone("before ingesting")
         out["reader_idle"] = idle
         headers = {"appid": meta["appid"], "X-Ingest-Key": meta["ingest_key"], "content-type": "application/json"}
-        for k, size in enumerate(sizes):
+        for k, (size, clients) in enumerate(phases):
             docs = all_docs[k * docs_per_size:(k + 1) * docs_per_size]
             bodies = [orjson.dumps(docs[i:i + size]) for i in range(0, len(docs), size)]
-            clients = 4
 
             def post(body: bytes, conns: dict[int, http.client.HTTPConnection] = {}) -> int:  # noqa: B006
                 conn = conns.setdefault(threading.get_ident(), http.client.HTTPConnection("127.0.0.1", server.port, timeout=600))
@@ -383,7 +386,8 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
                 assert r.status == 200, answer
                 return answer["accepted"]
 
-            start_file, stop_file = (path.parent / f"reader-{what}-{os.getpid()}-{size}" for what in ("start", "stop"))
+            phase = f"http_batch_{size}" + ("" if clients == 4 else f"_{clients}_clients")
+            start_file, stop_file = (path.parent / f"reader-{what}-{os.getpid()}-{k}" for what in ("start", "stop"))
             reading = reader("--start-file", str(start_file), "--until-file", str(stop_file))
             time.sleep(0.5)  # the reader's process is up and connected
             start_file.touch()
@@ -396,9 +400,9 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
             start_file.unlink()
             stop_file.unlink()
             assert accepted == len(docs)
-            before, idle = idle, alone(f"after the batches of {size:,}")
+            before, idle = idle, alone(f"after the batches of {size:,} from {clients} clients")
             same_data = (before["p95_ms"] + idle["p95_ms"]) / 2
-            out[f"http_batch_{size}"] = {
+            out[phase] = {
                 "per_second": accepted / elapsed, "clients": clients, "reader": busy,
                 "reader_idle_before": before, "reader_idle_after": idle,
                 "reader_p95_over_idle": busy["p95_ms"] / same_data,
@@ -412,9 +416,10 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
     finally:
         server.stop()
 
-    file = path.parent / f"import-{len(all_docs)}.ndjson.gz"
+    imported = all_docs[:3 * docs_per_size]
+    file = path.parent / f"import-{len(imported)}.ndjson.gz"
     with gzip.open(file, "wb", compresslevel=1) as f:
-        for d in all_docs:
+        for d in imported:
             f.write(orjson.dumps(d) + b"\n")
     printed: list[str] = []
 
@@ -425,11 +430,11 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
         printed.append(proc.stdout.strip().splitlines()[-1])
 
     # the median of a few runs, as for the baselines: one run of a few seconds varies by a third here
-    out["import_runs_per_second"] = ingest_baselines.rates(path, "import", len(all_docs), run_import)
+    out["import_runs_per_second"] = ingest_baselines.rates(path, "import", len(imported), run_import)
     out["import_per_second"] = statistics.median(out["import_runs_per_second"])
-    print(f"sessionscope import of {len(all_docs):,} sessions: {out['import_per_second']:,.0f} sessions/s wall clock, "
+    print(f"sessionscope import of {len(imported):,} sessions: {out['import_per_second']:,.0f} sessions/s wall clock, "
           f"median of {ingest_baselines.RUNS} (process start included); last run: {printed[-1]}", flush=True)
-    out["import_baselines"] = ingest_baselines.measure(path, file, meta["appid"], len(all_docs), out["import_per_second"])
+    out["import_baselines"] = ingest_baselines.measure(path, file, meta["appid"], len(imported), out["import_per_second"])
     return out
 
 

@@ -5,7 +5,7 @@ Writes batches of 1,000 fresh demo sessions (in upload order, as SDKs send them)
 the same run on the same store: the per-user summary of each batch's users computed from `sessions`, the
 scan every write made before the `user_state` table.
 
-Usage: python bench/write_path.py [--size 1000000] [--batches 12] [--live] [--resend]
+Usage: python bench/write_path.py [--size 1000000] [--batch 1000] [--batches 12] [--live] [--resend]
 (the first write starts building the store's set of known session ids in a thread; it is reported on its
 own, with the time until the set is in place, and the other writes are timed after that)
 """
@@ -71,6 +71,7 @@ class _Timed:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=BATCH, help="sessions per write (an import writes 30,000)")
     ap.add_argument("--batches", type=int, default=12)
     ap.add_argument("--live", action="store_true",
                     help="sessions uploaded in the day after the dataset's 30 days, as a live server receives them "
@@ -82,9 +83,9 @@ def main() -> None:
     store = DuckDBStore(str(copy_store(path, "write-path")))
     app = meta["appid"]
     now = datetime(2026, 11, 2, 12) if args.live else datetime(2026, 11, 1, 12)
-    docs = sorted(generate_sessions(BATCH * args.batches, days=1 if args.live else 30, seed=5, now=now.replace(tzinfo=UTC)),
+    docs = sorted(generate_sessions(args.batch * args.batches, days=1 if args.live else 30, seed=5, now=now.replace(tzinfo=UTC)),
                   key=lambda d: d["property"]["uploadedServerTime"])
-    batches = [normalise_batch(app, docs[i:i + BATCH], now=now, limits=Limits()) for i in range(0, len(docs), BATCH)]
+    batches = [normalise_batch(app, docs[i:i + args.batch], now=now, limits=Limits()) for i in range(0, len(docs), args.batch)]
 
     times: collections.Counter = collections.Counter()
     resend_times: collections.Counter = collections.Counter()
@@ -124,10 +125,10 @@ def main() -> None:
     store.close()
 
     write_ms, scan = statistics.median(per_batch[1:]) * 1000, statistics.median(scans[1:]) * 1000
-    out = {"size": args.size, "batch": BATCH, "live": args.live, "first_write_ms": per_batch[0] * 1000,
+    out = {"size": args.size, "batch": args.batch, "live": args.live, "first_write_ms": per_batch[0] * 1000,
            "filter_ready_ms": filter_ready * 1000, "write_ms": write_ms,
            "users_scan_ms": scan, "statements_ms": per_write(times)}
-    print(f"{args.size:,} sessions{' (live)' if args.live else ''}, batches of {BATCH:,}: first write {out['first_write_ms']:.0f} ms, known-id set in "
+    print(f"{args.size:,} sessions{' (live)' if args.live else ''}, batches of {args.batch:,}: first write {out['first_write_ms']:.0f} ms, known-id set in "
           f"place {filter_ready:.1f} s after it started; then {write_ms:.1f} ms per write (median)")
     print(f"  baseline, the same users summed up from sessions: {scan:.1f} ms; "
           f"the whole write is {write_ms / scan:.2f}x that scan")
@@ -140,7 +141,7 @@ def main() -> None:
         print(f"  the same batch written again (a retry): {out['resent_ms']:.1f} ms (median), of which")
         for stmt, ms in out["resent_statements_ms"].items():
             print(f"  {ms:8.1f} ms  {stmt}")
-    save(f"write-path-{args.size}{'-live' if args.live else ''}{'-resend' if args.resend else ''}", out)
+    save(f"write-path-{args.size}{'' if args.batch == BATCH else f'-b{args.batch}'}{'-live' if args.live else ''}{'-resend' if args.resend else ''}", out)
 
 
 if __name__ == "__main__":
