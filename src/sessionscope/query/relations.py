@@ -9,7 +9,9 @@ resource can read another app's rows:
   columns are `ev_session`, `ev_seq`, `ev_name`, `ev_screen`, `ev_time`, `ev_at`, `ev_props`, `ev_pmap`;
 - `users`: one row per session of the window, joined with its user's totals over the window (the
   `metrics.USER_MEASURES` columns, and `user_last_seen_at`) and the upload time of the user's first ever
-  session (`user_first_seen_at`); a user matches when one of its rows matches.
+  session (`user_first_seen_at`); a user matches when one of its rows matches. It can be confined to some
+  rows (`rows`, a condition on the sessions table) of some users (`keys`, a subquery of their user keys): the
+  totals of those users are then computed for them alone, and are the same.
 """
 
 from __future__ import annotations
@@ -70,22 +72,30 @@ def _events(b: SqlBuilder, app_id: str, window: Window) -> str:
     )
 
 
-def _users(b: SqlBuilder, app_id: str, window: Window) -> str:
+def _users(b: SqlBuilder, app_id: str, window: Window, rows: str | None = None, keys: str | None = None) -> str:
     tenant = b.bind(app_id, "String")
     in_window = window_condition(b, "uploaded_at", window)
     totals = [f"{user_total(b.dialect.expressions, m.column, m.type)} AS {name}" for name, m in USER_MEASURES.items()]
     totals.append(f"{_expr(b, 'agg_max', x='uploaded_at')} AS user_last_seen_at")
     first_seen = _expr(b, "agg_min", x="uploaded_at")
     user = "user_key"  # one per user, as the stores keep it (store/duckdb.py, store/ch_common.py)
+    # the totals are confined to the given users, if any (the same subquery text each time)
+    mine = "" if keys is None else f" AND {_expr(b, 'in_page', c=user, q=keys)}"
     # the joined relations' column names are all distinct (t_uid, f_uid, user_*), so `*` is unambiguous
     return (
-        f"(SELECT * FROM {_scan('sessions', tenant, in_window)} AS s "
+        f"(SELECT * FROM {_scan('sessions', tenant, in_window + ('' if rows is None else f' AND {rows}'))} AS s "
         f"INNER JOIN (SELECT {user} AS t_uid, {', '.join(totals)} FROM sessions "
-        f"WHERE app_id = {tenant} AND {in_window} GROUP BY {user}) AS t ON s.{user} = t.t_uid "
+        f"WHERE app_id = {tenant} AND {in_window}{mine} GROUP BY {user}) AS t ON s.{user} = t.t_uid "
         f"LEFT JOIN (SELECT {user} AS f_uid, {first_seen} AS user_first_seen_at FROM sessions "
-        f"WHERE app_id = {tenant} AND session_number = 1 GROUP BY {user}) AS f ON s.{user} = f.f_uid"
+        f"WHERE app_id = {tenant} AND session_number = 1{mine} GROUP BY {user}) AS f ON s.{user} = f.f_uid"
         f") AS base"
     )
 
 
 RELATIONS: dict[str, Callable[[SqlBuilder, str, Window], str]] = {"sessions": _sessions, "events": _events, "users": _users}
+# The per-user relations, which can be confined to a subquery of user keys; and the columns each adds to the
+# sessions table's (a filter on one of them needs the relation, the others can be tested on `sessions`).
+PER_USER: dict[str, Callable[[SqlBuilder, str, Window, str, str], str]] = {"users": _users}
+ADDED_COLUMNS: dict[str, frozenset[str]] = {
+    "users": frozenset([*USER_MEASURES, "user_last_seen_at", "user_first_seen_at"]),
+}
