@@ -131,10 +131,13 @@ def peak_rss_mib() -> float:
 # --- the query mix ---------------------------------------------------------------------------
 def check(q: suite.Query, base: list[Any], inproc: dict) -> None:
     """The query layer's answer equals the hand-written SQL's (ids for lists, group counts for analytics)."""
-    if q.kind == "list":
-        got = [d["sessionId"] for d in inproc["data"]]
-        want = base[0].column("session_id").to_pylist()[:50]
+    if q.kind != "analytics":
+        key, column = ("sessionId", "session_id") if q.kind == "list" else ("uxcamUserId", "uxcamuserid")
+        got = [d[key] for d in inproc["data"]]
+        want = base[0].column(column).to_pylist()[:50]
         assert got == want, (q.name, got[:3], want[:3])
+        if q.kind == "users":  # and each user's totals
+            assert [d["usage"]["totalSession"] for d in inproc["data"]] == base[0].column("n").to_pylist()[:50]
         return
     # every baseline row ends with the nine default metrics; the first three are the counts
     want = sorted(tuple(r[-9:-6]) for r in (tuple(row.values()) for row in base[0].to_pylist()) if r[-9])
@@ -168,6 +171,8 @@ def measure_queries(
         params, now = suite.api_params(q), service.request_now()
         if q.kind == "list":
             return service.list_sessions(store, settings, secret, meta["appid"], params, now)
+        if q.kind == "users":
+            return service.list_users(store, settings, meta["appid"], params, now)
         return analytics.session_analytics(store, settings, meta["appid"], params, now)
 
     rows: list[dict] = []
@@ -176,7 +181,7 @@ def measure_queries(
     with ThreadServer(app) as server:
         client = Client(server.port, {"appid": meta["appid"], "apikey": meta["apikey"]})
         for q in suite.queries():
-            path = "/v2/session" if q.kind == "list" else "/v2/session/analytics"
+            path = {"list": "/v2/session", "users": "/v2/user", "analytics": "/v2/session/analytics"}[q.kind]
             url = api_url(path, suite.api_params(q))
             modes: dict[str, Callable[[], Any]] = {
                 "sql": lambda q=q: [run_sql(s, w) for s, w in zip(q.duck if engine == "duckdb" else q.ch,
@@ -191,8 +196,9 @@ def measure_queries(
             check(q, modes["sql"](), modes["inproc"]())
             # floats may differ in the last digits: DuckDB sums in parallel, in no fixed order
             via_http, direct = orjson.loads(modes["http"]())["data"], modes["inproc"]()["data"]
-            if q.kind == "list":
-                assert [d["sessionId"] for d in via_http] == [d["sessionId"] for d in direct], q.name
+            if q.kind != "analytics":
+                key = "sessionId" if q.kind == "list" else "uxcamUserId"
+                assert [d[key] for d in via_http] == [d[key] for d in direct], q.name
             else:
                 assert suite.group_counts(via_http) == suite.group_counts(direct), q.name
             times: dict[str, list[float]] = {m: [] for m in modes}

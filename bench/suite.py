@@ -68,6 +68,32 @@ def list_sql(engine: str, where: str, offset: int = 0) -> str:
     )
 
 
+# A page of users: each user's latest matching session, newest first, with the user's totals over the window
+# and first-seen time. By hand: the page of users from one GROUP BY, their latest matching session ids, then
+# the totals of those users alone. {any}, {fsum}: the engine's any-value and float-sum aggregates.
+_USERS = """WITH p AS (SELECT user_key, max(uploaded_at) AS t, {any}(uxcamuserid) AS u FROM sessions
+  WHERE {tenant} AND {where} GROUP BY user_key ORDER BY t DESC, u LIMIT 51),
+l AS (SELECT min(s.session_id) AS sid FROM sessions AS s JOIN p ON s.user_key = p.user_key AND s.uploaded_at = p.t
+  WHERE s.app_id = {app} AND {where} GROUP BY s.user_key),
+tot AS (SELECT user_key, count(*) AS n, sum(total_gesture) AS g, sum(rage_gesture_count) AS rg,
+  sum(responsive_gesture_count) AS resp, sum(unresponsive_gesture_count) AS unresp, sum(total_screen) AS sc,
+  {fsum}(duration_sec) AS d, sum(event_count) AS ev, max(uploaded_at) AS last_seen FROM sessions
+  WHERE {tenant} AND user_key IN (SELECT user_key FROM p) GROUP BY user_key),
+fs AS (SELECT user_key, min(uploaded_at) AS first_seen FROM sessions
+  WHERE app_id = {app} AND session_number = 1 AND user_key IN (SELECT user_key FROM p) GROUP BY user_key)
+SELECT s.uxcamuserid, s.user_identity, s.user_props, s.user_alias, fs.first_seen, tot.last_seen, tot.n, tot.d, tot.g,
+  tot.sc, tot.ev, tot.rg, tot.resp, tot.unresp, s.country_code, s.city, s.device_country, s.model, s.device_id,
+  s.platform, s.app_version, s.os_version
+FROM sessions AS s JOIN tot ON s.user_key = tot.user_key LEFT JOIN fs ON s.user_key = fs.user_key
+WHERE s.app_id = {app} AND s.session_id IN (SELECT sid FROM l) ORDER BY s.uploaded_at DESC, s.uxcamuserid"""
+
+
+def users_sql(engine: str, where: str) -> str:
+    if engine == "duckdb":
+        return _USERS.format(any="any_value", fsum="fsum", tenant=D_TENANT, app="$app", where=where)
+    return _USERS.format(any="any", fsum="sum", tenant=C_TENANT, app="{app:String}", where=where)
+
+
 # --- ClickHouse ----------------------------------------------------------------------------------
 C_METRICS = """count() AS n, uniqExact(user_key) AS users, countIf(session_number = 1) AS new_users,
   avg(total_gesture), avg(rage_gesture_count), avg(responsive_gesture_count), avg(unresponsive_gesture_count),
@@ -205,7 +231,7 @@ def np_list(c: Columns, mask: np.ndarray, offset: int = 0) -> np.ndarray:
 @dataclass
 class Query:
     name: str
-    kind: str  # "list" or "analytics"
+    kind: str  # "list" (of sessions), "users" (a page of them) or "analytics"
     params: dict[str, Any]  # API parameters besides the window (which every query has)
     duck: list[str]  # hand-written DuckDB SQL; a second statement runs over the previous window
     ch: list[str]  # the same in ClickHouse SQL
@@ -242,6 +268,8 @@ def queries() -> list[Query]:
               [list_sql("clickhouse", "hasAny(screens, ['CartActivity', 'CartViewController']) AND is_crashed")],
               lambda df: pl_list(df, (scr.list.contains("CartActivity") | scr.list.contains("CartViewController"))
                                  & pl.col("is_crashed"))),
+        Query("users: page 1 (country)", "users", {"filters": [usa]},
+              [users_sql("duckdb", "device_country = 'USA'")], [users_sql("clickhouse", "device_country = 'USA'")]),
         Query("analytics: totals", "analytics", {},
               [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"], [f"SELECT {C_METRICS} FROM sessions WHERE {C_TENANT}"],
               lambda df: df.lazy().filter(pl_window()).select(pl_metrics()).collect(), np_totals),
@@ -284,7 +312,7 @@ def queries() -> list[Query]:
 def api_params(q: Query) -> dict[str, Any]:
     params = dict(q.params)
     params["filters"] = [_f("date_range", "between_dates", WINDOW), *q.params.get("filters", [])]
-    params.setdefault("page_size", 50 if q.kind == "list" else 500)
+    params.setdefault("page_size", 500 if q.kind == "analytics" else 50)
     return params
 
 
