@@ -9,7 +9,7 @@ from ..catalog import Attribute
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST, STRING, Resource
 from .dialects import Dialect
 from .plan import ListPlan, Scope
-from .relations import ADDED_COLUMNS, PER_USER, RELATIONS, window_condition
+from .relations import ADDED_COLUMNS, KEYS_FIRST, PER_USER, RELATIONS, KeysFirst, window_condition
 from .spec import Filter, Window
 
 POSITIVE_OF = {"not_equal": "equal", "not_in": "in", "not_contains": "contains", "not_has_any": "has_any"}
@@ -160,27 +160,48 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
     resource = plan.scope.resource
     if resource.per_user:
         return _render_per_user(b, plan), b.params()
+    keys_first = KEYS_FIRST.get(resource.relation)
+    if plan.limit is not None and keys_first is not None:
+        narrow = all(_filter_columns(f) <= keys_first.columns for f in plan.scope.filters)
+        if dialect.late_rows or (narrow and keys_first.everywhere):
+            return _render_keys_first(b, plan, keys_first, narrow), b.params()
     source = render_from(b, plan.scope)
     where = render_where(b, plan.scope)
     columns = ", ".join(plan.columns)
-    time_col = resource.time_column
     order = _order(resource)
     paging = "" if plan.limit is None else (
         f" ORDER BY {order} LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
     )
-    sql = f"SELECT {columns} FROM {source} WHERE {where}"
-    if paging and dialect.late_rows and resource.order_key == ("session_id",):
-        # The page is cut on the sort keys alone; only its rows are then read whole, found by session id
-        # (unique in an app) within the page's own time range, which skips the other row groups. Filters
-        # are not tested again: every row of the page passed them.
-        page = f"SELECT {time_col} AS page_time, session_id AS page_id FROM {source} WHERE {where}{paging}"
-        rows = (
-            f"app_id = {b.bind(plan.scope.app_id, 'String')} "
-            f"AND {time_col} BETWEEN (SELECT min(page_time) FROM page) AND (SELECT max(page_time) FROM page) "
-            f"AND {_expr(b.dialect, 'in_page', c='session_id', q='SELECT page_id FROM page')}"
-        )
-        return f"WITH page AS ({page}) SELECT {columns} FROM {source} WHERE {rows} ORDER BY {order}", b.params()
-    return sql + paging, b.params()
+    return f"SELECT {columns} FROM {source} WHERE {where}{paging}", b.params()
+
+
+def _filter_columns(f: Filter) -> set[str]:
+    """The relation's columns a filter reads."""
+    columns = {f.attribute.column, f.event_property.attribute.column if f.event_property else None}
+    if f.attribute.event_column is not None:  # a semi-join on the session's events
+        columns.add("session_id")
+    return {c for c in columns if c}
+
+
+def _render_keys_first(b: SqlBuilder, plan: ListPlan, via: KeysFirst, narrow: bool) -> str:
+    """A page cut on its sort keys alone, then only its rows read whole: found by their keys (unique in an
+    app) within the page's own time range. Engines otherwise read every listed column of every matching row
+    (and of a join's both sides) before they keep the newest 51. The keys come from a narrower source than
+    the relation (the events alone, for events) when every filter holds there; filters are not tested
+    again: every row of the page passed them."""
+    scope = plan.scope
+    resource = scope.resource
+    source = via.keys(b, scope.app_id, scope.window) if narrow else render_from(b, scope)
+    keys = ", ".join(
+        [f"{resource.time_column} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))]
+    )
+    order = _order(resource)
+    page = (
+        f"SELECT {keys} FROM {source} WHERE {render_where(b, scope)} ORDER BY {order} "
+        f"LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
+    )
+    rows = via.rows(b, scope.app_id, scope.window)
+    return f"WITH page AS ({page}) SELECT {', '.join(plan.columns)} FROM {rows} ORDER BY {order}"
 
 
 def _order(resource: Resource) -> str:
@@ -200,7 +221,7 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     scope, d = plan.scope, b.dialect
     resource = scope.resource
     time_col = resource.time_column
-    on_relation = any(f.attribute.column in ADDED_COLUMNS[resource.relation] for f in scope.filters)
+    on_relation = any(_filter_columns(f) & ADDED_COLUMNS[resource.relation] for f in scope.filters)
     where = render_where(b, scope)
     # the order keys after the time are the user's own (the same on all its rows): any row's value is its value
     keys = [f"{_expr(d, 'agg_max', x=k)} AS page_k{i}" for i, k in enumerate(resource.order_key)]
