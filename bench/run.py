@@ -131,6 +131,11 @@ def peak_rss_mib() -> float:
 # --- the query mix ---------------------------------------------------------------------------
 def check(q: suite.Query, base: list[Any], inproc: dict) -> None:
     """The query layer's answer equals the hand-written SQL's (ids for lists, group counts for analytics)."""
+    if q.kind == "events":  # each event by its session, name and time in the session
+        got = [(d["sessionProperty"]["sessionId"], d["eventName"], d["eventPropertyTime"]) for d in inproc["data"]]
+        want = [tuple(r.values())[:3] for r in base[0].to_pylist()[:50]]
+        assert got == want, (q.name, got[:3], want[:3])
+        return
     if q.kind != "analytics":
         key, column = ("sessionId", "session_id") if q.kind == "list" else ("uxcamUserId", "uxcamuserid")
         got = [d[key] for d in inproc["data"]]
@@ -173,6 +178,8 @@ def measure_queries(
             return service.list_sessions(store, settings, secret, meta["appid"], params, now)
         if q.kind == "users":
             return service.list_users(store, settings, meta["appid"], params, now)
+        if q.kind == "events":
+            return service.list_events(store, settings, meta["appid"], params, now)
         return analytics.session_analytics(store, settings, meta["appid"], params, now)
 
     rows: list[dict] = []
@@ -181,7 +188,8 @@ def measure_queries(
     with ThreadServer(app) as server:
         client = Client(server.port, {"appid": meta["appid"], "apikey": meta["apikey"]})
         for q in suite.queries():
-            path = {"list": "/v2/session", "users": "/v2/user", "analytics": "/v2/session/analytics"}[q.kind]
+            path = {"list": "/v2/session", "users": "/v2/user", "events": "/v2/event",
+                    "analytics": "/v2/session/analytics"}[q.kind]
             url = api_url(path, suite.api_params(q))
             modes: dict[str, Callable[[], Any]] = {
                 "sql": lambda q=q: [run_sql(s, w) for s, w in zip(q.duck if engine == "duckdb" else q.ch,
@@ -197,7 +205,7 @@ def measure_queries(
             # floats may differ in the last digits: DuckDB sums in parallel, in no fixed order
             via_http, direct = orjson.loads(modes["http"]())["data"], modes["inproc"]()["data"]
             if q.kind != "analytics":
-                key = "sessionId" if q.kind == "list" else "uxcamUserId"
+                key = {"list": "sessionId", "users": "uxcamUserId", "events": "eventId"}[q.kind]
                 assert [d[key] for d in via_http] == [d[key] for d in direct], q.name
             else:
                 assert suite.group_counts(via_http) == suite.group_counts(direct), q.name

@@ -88,6 +88,26 @@ FROM sessions AS s JOIN tot ON s.user_key = tot.user_key LEFT JOIN fs ON s.user_
 WHERE s.app_id = {app} AND s.session_id IN (SELECT sid FROM l) ORDER BY s.uploaded_at DESC, s.uxcamuserid"""
 
 
+# A page of events: newest session first, each session's events in their order, with the session's columns.
+# By hand: the page's keys from the events alone, then those events joined with their sessions.
+_EVENTS = """WITH page AS (SELECT uploaded_at AS t, session_id AS sid, seq FROM events WHERE {tenant} AND {where}
+  ORDER BY uploaded_at DESC, session_id, seq LIMIT 51)
+SELECT s.session_id, e.name, e.time_sec, e.seq, e.screen, s.uploaded_at, e.props, s.user_identity, s.user_props,
+  s.uxcamuserid, s.has_video, s.is_crashed, s.duration_sec, s.total_gesture, s.total_screen, s.unique_screens_count,
+  s.network_type, s.session_number, s.device_country, s.model, s.device_id, s.platform, s.app_version,
+  s.os_version, s.manufacturer, s.device_class
+FROM (SELECT * FROM events WHERE app_id = {app} AND (session_id, seq) IN (SELECT sid, seq FROM page)
+  AND uploaded_at BETWEEN (SELECT min(t) FROM page) AND (SELECT max(t) FROM page)) AS e
+JOIN (SELECT * FROM sessions WHERE app_id = {app} AND session_id IN (SELECT sid FROM page)
+  AND uploaded_at BETWEEN (SELECT min(t) FROM page) AND (SELECT max(t) FROM page)) AS s ON e.session_id = s.session_id
+ORDER BY s.uploaded_at DESC, s.session_id, e.seq"""
+
+
+def events_sql(engine: str, where: str) -> str:
+    tenant, app = (D_TENANT, "$app") if engine == "duckdb" else (C_TENANT, "{app:String}")
+    return _EVENTS.format(tenant=tenant, app=app, where=where)
+
+
 def users_sql(engine: str, where: str) -> str:
     if engine == "duckdb":
         return _USERS.format(any="any_value", fsum="fsum", tenant=D_TENANT, app="$app", where=where)
@@ -231,7 +251,7 @@ def np_list(c: Columns, mask: np.ndarray, offset: int = 0) -> np.ndarray:
 @dataclass
 class Query:
     name: str
-    kind: str  # "list" (of sessions), "users" (a page of them) or "analytics"
+    kind: str  # "list" (of sessions), "users" or "events" (a page of them), or "analytics"
     params: dict[str, Any]  # API parameters besides the window (which every query has)
     duck: list[str]  # hand-written DuckDB SQL; a second statement runs over the previous window
     ch: list[str]  # the same in ClickHouse SQL
@@ -270,6 +290,9 @@ def queries() -> list[Query]:
                                  & pl.col("is_crashed"))),
         Query("users: page 1 (country)", "users", {"filters": [usa]},
               [users_sql("duckdb", "device_country = 'USA'")], [users_sql("clickhouse", "device_country = 'USA'")]),
+        Query("events: page 1 (event name)", "events",
+              {"filters": [_f("event_name", "equal", "Add to cart")]},
+              [events_sql("duckdb", "name = 'Add to cart'")], [events_sql("clickhouse", "name = 'Add to cart'")]),
         Query("analytics: totals", "analytics", {},
               [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"], [f"SELECT {C_METRICS} FROM sessions WHERE {C_TENANT}"],
               lambda df: df.lazy().filter(pl_window()).select(pl_metrics()).collect(), np_totals),
