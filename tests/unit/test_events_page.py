@@ -20,7 +20,6 @@ import pytest
 from sessionscope import shape
 from sessionscope.catalog import EVENTS
 from sessionscope.demo import generate_sessions
-from sessionscope.ingest import Limits, normalise_batch
 from sessionscope.query.plan import plan_list
 from sessionscope.query.render import render_list
 from sessionscope.query.validate import parse_list
@@ -62,27 +61,10 @@ def _expected(docs: list[dict[str, Any]], filters: list[dict[str, Any]]) -> list
     return [r[1:] for r in rows]
 
 
-@pytest.fixture(params=["duckdb", "chdb"])
-def store(request, tmp_path):
-    if request.param == "duckdb":
-        from sessionscope.store.duckdb import DuckDBStore
-
-        opened = DuckDBStore(str(tmp_path / "s.duckdb"))
-    else:
-        from sessionscope.store.chdb import ChdbStore
-
-        opened = ChdbStore(str(tmp_path / "ch"))
-    yield opened
-    opened.close()
-
-
 @pytest.mark.parametrize("filters", [[], [CART], [IOS], [CART, IOS]], ids=["all", "event", "session", "both"])
-def test_events_are_paged_newest_session_first(store, filters):
+def test_events_are_paged_newest_session_first(loaded_store, filters):
     docs = _docs()
-    for app in APPS:
-        batch = normalise_batch(app, docs, now=NOW, limits=Limits())
-        assert not batch.rejected
-        store.write_sessions(app, batch.sessions, batch.events)
+    store = loaded_store(APPS, docs, NOW)
     want = _expected(docs, filters)
     page_size = 40
     assert len(want) > 3 * page_size

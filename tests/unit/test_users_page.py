@@ -20,7 +20,6 @@ import pytest
 from sessionscope import shape
 from sessionscope.catalog import USERS
 from sessionscope.demo import generate_sessions
-from sessionscope.ingest import Limits, normalise_batch
 from sessionscope.query.plan import plan_list
 from sessionscope.query.render import render_list
 from sessionscope.query.validate import parse_list
@@ -81,27 +80,10 @@ def _expected(docs: list[dict[str, Any]], filters: list[dict[str, Any]]) -> list
     return [(d["user"]["uxcamuserid"], d["device"]["model"], counts[d["user"]["uxcamuserid"]]) for d in rows]
 
 
-@pytest.fixture(params=["duckdb", "chdb"])
-def store(request, tmp_path):
-    if request.param == "duckdb":
-        from sessionscope.store.duckdb import DuckDBStore
-
-        opened = DuckDBStore(str(tmp_path / "s.duckdb"))
-    else:
-        from sessionscope.store.chdb import ChdbStore
-
-        opened = ChdbStore(str(tmp_path / "ch"))
-    yield opened
-    opened.close()
-
-
 @pytest.mark.parametrize("filters", [[], [IOS], [BUSY], [IOS, BUSY]], ids=["all", "ios", "busy", "ios+busy"])
-def test_each_user_is_listed_by_its_latest_matching_session(store, filters):
+def test_each_user_is_listed_by_its_latest_matching_session(loaded_store, filters):
     docs = _docs()
-    for app in APPS:
-        batch = normalise_batch(app, docs, now=NOW, limits=Limits())
-        assert not batch.rejected
-        store.write_sessions(app, batch.sessions, batch.events)
+    store = loaded_store(APPS, docs, NOW)
     want = _expected(docs, filters)
     assert len(want) > 6  # several pages
     at = {name: shape.USER_COLUMNS.index(name) for name in ("uxcamuserid", "model", "user_session_count")}
