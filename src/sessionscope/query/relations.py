@@ -146,6 +146,7 @@ class KeysFirst:
 
 
 KEYS_FIRST: dict[str, KeysFirst] = {
+    # the sessions table is its own narrowest source: the keys come from it whatever the filters
     "sessions": KeysFirst(_sessions, frozenset(), _sessions_of_page, everywhere=False),
     "events": KeysFirst(
         _event_keys, frozenset(["app_id", "uploaded_at", "session_id", *EVENT_COLUMNS.values()]), _events_of_page,

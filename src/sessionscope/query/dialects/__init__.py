@@ -17,9 +17,10 @@ class Dialect:
     expressions: dict[str, str]
     # whether parameters are passed as a list (positional) or a dict (named p1, p2, ...)
     named_params: bool = False
-    # whether a page of sessions is cut on its keys first and only its rows then read whole (query/render.py):
-    # DuckDB reads every listed column of every matching row before it keeps the newest; ClickHouse reads
-    # the other columns of the kept rows only already (lazy materialization), and the extra scan slows it
+    # whether a page is cut on its sort keys first even when they must be read from the whole relation, and
+    # only its rows then read whole (query/render.py, relations.KEYS_FIRST; and the users page's time range):
+    # DuckDB reads every listed column of every matching row before it keeps the newest; ClickHouse reads the
+    # other columns of the kept rows only already (lazy materialization), and the extra scan slows it
     late_rows: bool = False
 
 
