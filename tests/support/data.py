@@ -8,8 +8,9 @@ instant and moves the documents' times to end at `now`, so only the times change
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sessionscope.demo import generate_sessions
 
@@ -27,3 +28,14 @@ def recent_sessions(n: int, *, days: int, seed: int, now: datetime) -> Iterator[
             if isinstance(prop.get(key), str):
                 prop[key] = (datetime.strptime(prop[key], _FORMAT).replace(tzinfo=UTC) + delta).strftime(_FORMAT)
         yield doc
+
+
+def store_for_apps(store: Any, apps: Sequence[str], docs: list[dict], now: datetime) -> Any:
+    """Validate `docs` and write them for each of `apps` (every document must be valid); the store back."""
+    from sessionscope.ingest import Limits, normalise_batch
+
+    for app in apps:
+        batch = normalise_batch(app, docs, now=now, limits=Limits())
+        assert not batch.rejected, batch.rejected[:1]
+        store.write_sessions(app, batch.sessions, batch.events)
+    return store

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sessionscope.ingest import Limits, normalise_batch
+from support.data import store_for_apps
 
 
 @pytest.fixture(params=["duckdb", "chdb"])
@@ -24,12 +24,5 @@ def loaded_store(request, tmp_path) -> Iterator[Callable[[tuple[str, ...], list[
 
         store = ChdbStore(str(tmp_path / "ch"))  # one per process at a time: closed below
 
-    def load(apps: tuple[str, ...], docs: list[dict[str, Any]], now: datetime) -> Any:
-        for app in apps:
-            batch = normalise_batch(app, docs, now=now, limits=Limits())
-            assert not batch.rejected
-            store.write_sessions(app, batch.sessions, batch.events)
-        return store
-
-    yield load
+    yield lambda apps, docs, now: store_for_apps(store, apps, docs, now)
     store.close()

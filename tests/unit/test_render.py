@@ -99,15 +99,12 @@ def test_a_page_of_sessions_is_cut_on_its_keys_then_read_within_the_app(tmp_path
     from datetime import UTC
 
     from sessionscope.demo import generate_sessions
-    from sessionscope.ingest import Limits, normalise_batch
+    from support.data import store_for_apps
 
     now = datetime(2026, 1, 1)
     docs = list(generate_sessions(400, days=10, seed=3, now=now.replace(tzinfo=UTC)))
-    store = DuckDBStore(str(tmp_path / "s.duckdb"))
     apps = ["a" * 24, "b" * 24]
-    for app in apps:
-        batch = normalise_batch(app, docs, now=now, limits=Limits())
-        store.write_sessions(app, batch.sessions, batch.events)
+    store = store_for_apps(DuckDBStore(str(tmp_path / "s.duckdb")), apps, docs, now)
     plain = dataclasses.replace(DUCKDB, late_rows=False)
     filters = [[], [{"attribute": "device_platform", "operator": "equal", "value": "ios"}]]
     for f in filters:

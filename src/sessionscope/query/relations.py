@@ -40,6 +40,9 @@ EVENT_COLUMNS = {
 }
 
 
+_EVENTS_OWN = ", ".join(f"{c} AS {alias}" for c, alias in EVENT_COLUMNS.items())  # selected from `events`
+
+
 def _expr(b: SqlBuilder, name: str, **kw: str) -> str:
     return b.dialect.expressions[name].format(**kw)
 
@@ -65,8 +68,7 @@ def _sessions(b: SqlBuilder, app_id: str, window: Window) -> str:
 def _events(b: SqlBuilder, app_id: str, window: Window) -> str:
     tenant = b.bind(app_id, "String")
     in_window = window_condition(b, "uploaded_at", window)  # an event's uploaded_at is its session's
-    own = ", ".join(f"{c} AS {alias}" for c, alias in EVENT_COLUMNS.items())
-    events = f"(SELECT {own} FROM events WHERE app_id = {tenant} AND {in_window})"
+    events = f"(SELECT {_EVENTS_OWN} FROM events WHERE app_id = {tenant} AND {in_window})"
     return (
         f"(SELECT * FROM {events} AS e "
         f"INNER JOIN {_scan('sessions', tenant, in_window)} AS s ON e.ev_session = s.session_id) AS base"
@@ -113,9 +115,8 @@ def _sessions_of_page(b: SqlBuilder, app_id: str, window: Window) -> str:
 def _event_keys(b: SqlBuilder, app_id: str, window: Window) -> str:
     """The events table alone, its columns under their relation names, with the app, the session's upload time
     and id: enough for the page's keys and for a filter on the event itself."""
-    own = ", ".join(f"{c} AS {alias}" for c, alias in EVENT_COLUMNS.items())
     return (
-        f"(SELECT app_id, uploaded_at, session_id, {own} FROM events "
+        f"(SELECT app_id, uploaded_at, session_id, {_EVENTS_OWN} FROM events "
         f"WHERE app_id = {b.bind(app_id, 'String')} AND {window_condition(b, 'uploaded_at', window)}) AS base"
     )
 
@@ -123,11 +124,9 @@ def _event_keys(b: SqlBuilder, app_id: str, window: Window) -> str:
 def _events_of_page(b: SqlBuilder, app_id: str, window: Window) -> str:
     """The page's events (by session id and sequence number), each joined with its session."""
     tenant = b.bind(app_id, "String")
-    own = ", ".join(f"{c} AS {alias}" for c, alias in EVENT_COLUMNS.items())
     pairs = _expr(b, "in_page", c="(session_id, seq)", q="SELECT page_k0, page_k1 FROM page")
-    events = f"(SELECT {own} FROM events WHERE app_id = {tenant} AND {_page_range(b, 'uploaded_at')} AND {pairs})"
-    in_page = _expr(b, "in_page", c="session_id", q="SELECT page_k0 FROM page")
-    sessions = f"(SELECT * FROM sessions WHERE app_id = {tenant} AND {_page_range(b, 'uploaded_at')} AND {in_page})"
+    events = f"(SELECT {_EVENTS_OWN} FROM events WHERE app_id = {tenant} AND {_page_range(b, 'uploaded_at')} AND {pairs})"
+    sessions = _sessions_of_page(b, app_id, window)
     return f"(SELECT * FROM {events} AS e INNER JOIN {sessions} AS s ON e.ev_session = s.session_id) AS base"
 
 
