@@ -102,14 +102,19 @@ RELATIONS: dict[str, Callable[[SqlBuilder, str, Window], str]] = {"sessions": _s
 # The page is a CTE named `page`: `page_time` (the time column) and `page_k0`, `page_k1`, ... (the resource's
 # order keys). Its keys are read from a narrower source than the relation when every filter holds there; the
 # listed columns are then read for the page's rows alone, from the relation confined to them.
-def _page_range(b: SqlBuilder, column: str) -> str:
-    """The page's own time range: DuckDB skips the row groups outside it, by their zone maps."""
-    return f"{column} BETWEEN (SELECT min(page_time) FROM page) AND (SELECT max(page_time) FROM page)"
+def _page_times(b: SqlBuilder, column: str) -> str:
+    """The page's own upload times: DuckDB skips the row groups outside their range, by their zone maps.
+
+    An IN on the page's times, not a BETWEEN on their min and max: the IN's hash join is built before the
+    scan starts, so its range always reaches the scan; two scalar subqueries' range reached it only when
+    their pipelines happened to finish first (measured on 1M sessions, an events page: 7-9 ms every time,
+    against 10 or 52 ms, about half the runs each)."""
+    return _expr(b, "in_page", c=column, q="SELECT page_time FROM page")
 
 
 def _sessions_of_page(b: SqlBuilder, app_id: str, window: Window) -> str:
     in_page = _expr(b, "in_page", c="session_id", q="SELECT page_k0 FROM page")
-    return f"(SELECT * FROM sessions WHERE app_id = {b.bind(app_id, 'String')} AND {_page_range(b, 'uploaded_at')} AND {in_page})"
+    return f"(SELECT * FROM sessions WHERE app_id = {b.bind(app_id, 'String')} AND {_page_times(b, 'uploaded_at')} AND {in_page})"
 
 
 def _event_keys(b: SqlBuilder, app_id: str, window: Window) -> str:
@@ -125,7 +130,7 @@ def _events_of_page(b: SqlBuilder, app_id: str, window: Window) -> str:
     """The page's events (by session id and sequence number), each joined with its session."""
     tenant = b.bind(app_id, "String")
     pairs = _expr(b, "in_page", c="(session_id, seq)", q="SELECT page_k0, page_k1 FROM page")
-    events = f"(SELECT {_EVENTS_OWN} FROM events WHERE app_id = {tenant} AND {_page_range(b, 'uploaded_at')} AND {pairs})"
+    events = f"(SELECT {_EVENTS_OWN} FROM events WHERE app_id = {tenant} AND {_page_times(b, 'uploaded_at')} AND {pairs})"
     sessions = _sessions_of_page(b, app_id, window)
     return f"(SELECT * FROM {events} AS e INNER JOIN {sessions} AS s ON e.ev_session = s.session_id) AS base"
 

@@ -237,11 +237,12 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     users = "SELECT page_user FROM page_users"
     rows = [_expr(d, "in_page", c=f"(user_key, {time_col})", q="SELECT page_user, page_time FROM page_users")]
     if d.late_rows:
-        # DuckDB tests a row-value IN after reading the row's columns: the page's time range and user keys
-        # first let it skip the other row groups and rows. (ClickHouse, which reads the other columns of the
-        # kept rows only, runs the page again for each subquery that names it: one is quicker there.)
+        # DuckDB tests a row-value IN after reading the row's columns: the page's times and user keys first
+        # let it skip the other row groups and rows (an IN on the times, not a BETWEEN on their min and max:
+        # see relations._page_times). (ClickHouse, which reads the other columns of the kept rows only, runs
+        # the page again for each subquery that names it: one is quicker there.)
         rows[:0] = [
-            f"{time_col} BETWEEN (SELECT min(page_time) FROM page_users) AND (SELECT max(page_time) FROM page_users)",
+            _expr(d, "in_page", c=time_col, q="SELECT page_time FROM page_users"),
             _expr(d, "in_page", c="user_key", q=users),
         ]
     theirs = PER_USER[resource.relation](b, scope.app_id, scope.window, " AND ".join(rows), users)
