@@ -124,3 +124,30 @@ def test_a_page_of_sessions_is_cut_on_its_keys_then_read_within_the_app(tmp_path
             elif page == 1:
                 assert 0 < len(late)
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("f", "bound"),
+    [
+        # an integer against a float column is bound as the float it equals (ClickHouse compares two floats
+        # quicker than a float and an Int64); the answer is the same because the float is that integer
+        ({"attribute": "session_duration", "operator": "greater", "value": 60}, (60.0, "Float64")),
+        ({"attribute": "session_duration", "operator": "less", "value": "-7"}, (-7.0, "Float64")),
+        ({"attribute": "session_duration", "operator": "greater", "value": 2**53}, (float(2**53), "Float64")),
+        # ... but not one no float equals: compared as an integer, as the user wrote it
+        ({"attribute": "session_duration", "operator": "greater", "value": 2**53 + 1}, (2**53 + 1, "Int64")),
+        ({"attribute": "session_duration", "operator": "greater", "value": 1.5}, (1.5, "Float64")),
+        # an integer column keeps its integer, and a numeric JSON property is compared as a float
+        ({"attribute": "session_gesture_count", "operator": "greater", "value": 3}, (3, "Int64")),
+        ({"attribute": "user_custom_property", "property_name": "age", "operator": "greater", "value": 30},
+         (30.0, "Float64")),
+    ],
+)
+def test_integer_values_are_bound_as_the_float_they_equal_for_float_expressions(f, bound):
+    from sessionscope.query.dialects import CLICKHOUSE
+
+    spec = parse_list(SESSIONS, {"filters": orjson.dumps([f]).decode()}, NOW)
+    sql, params = render_list(CLICKHOUSE, plan_list("a" * 24, spec, shape.SESSION_COLUMNS))
+    value, kind = bound
+    name = next(k for k, v in params.items() if v == value and type(v) is type(value))
+    assert f"{{{name}:{kind}}}" in sql

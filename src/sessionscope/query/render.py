@@ -33,6 +33,9 @@ class SqlBuilder:
         return list(self.values)
 
 
+_EXACT_FLOAT_INTS = 2**53  # every integer up to this magnitude is a Float64 exactly
+
+
 def _value_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "Bool"
@@ -62,11 +65,16 @@ def _condition(b: SqlBuilder, column: str, f: Filter, op_name: str) -> str:
     d = b.dialect
     attr = f.attribute
     expr = column
+    value = f.value
+    floats = attr.type == FLOAT  # whether the expression is a float
     if attr.type == JSON:
         expr = property_expr(b, column, attr, f.property_name)
-        if op_name in NUMERIC_OPS or isinstance(f.value, int | float) and not isinstance(f.value, bool):
-            expr = _expr(d, "to_number", x=expr)
-    value = f.value
+        if op_name in NUMERIC_OPS or isinstance(value, int | float) and not isinstance(value, bool):
+            expr, floats = _expr(d, "to_number", x=expr), True
+    if floats and type(value) is int and abs(value) <= _EXACT_FLOAT_INTS:
+        # the float it equals exactly, so the comparison is the same: ClickHouse compares a float with a float
+        # quicker than with an Int64 (chDB, 1M sessions, duration_sec > 60 and a platform: 53.8 -> 49.3 ms)
+        value = float(value)
     if attr.type in (EVENT, LIST) or op_name in ("in", "not_in", "has_any", "not_has_any"):
         if not isinstance(value, list):
             value = [value]
