@@ -232,9 +232,9 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     on_relation = any(_filter_columns(f) & ADDED_COLUMNS[resource.relation] for f in scope.filters)
     where = render_where(b, scope)
     # the order keys after the time are the user's own (the same on all its rows): any row's value is its value
-    keys = [f"{_expr(d, 'agg_max', x=k)} AS page_k{i}" for i, k in enumerate(resource.order_key)]
+    keys = [f"{_expr(d, 'key_any', x=k)} AS page_k{i}" for i, k in enumerate(resource.order_key)]
     page_users = (
-        f"SELECT user_key AS page_user, {_expr(d, 'agg_max', x=time_col)} AS page_time, {', '.join(keys)} "
+        f"SELECT user_key AS page_user, {_expr(d, 'key_max', x=time_col)} AS page_time, {', '.join(keys)} "
         f"FROM {render_from(b, scope) if on_relation else 'sessions'} WHERE {where} GROUP BY user_key"
     )
     if plan.limit is not None:

@@ -104,6 +104,10 @@ CLICKHOUSE = Dialect(
         "not_in_subquery": "{c} NOT IN ({q})",
         # a page chosen over the whole relation: on a Distributed table, computed once over every shard
         "in_page": "{c} GLOBAL IN ({q})",
+        # a page's keys per group of a GROUP BY: its latest time (never NULL, in a group never empty: the plain
+        # max, not maxOrNull), and a value every row of the group shares (any row's: no string comparisons)
+        "key_max": "max({x})",
+        "key_any": "any({x})",
         "bucket_day": _bucket("toStartOfDay"),
         "bucket_week": _bucket("toMonday"),  # Monday 00:00, as DuckDB's ISO weeks
         "bucket_month": _bucket("toStartOfMonth"),

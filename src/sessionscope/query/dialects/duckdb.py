@@ -37,6 +37,8 @@ DUCKDB = Dialect(
         "in_subquery": "{c} IN ({q})",
         "not_in_subquery": "{c} NOT IN ({q})",
         "in_page": "{c} IN ({q})",
+        "key_max": "max({x})",  # a page's keys per group (see the ClickHouse dialect)
+        "key_any": "any_value({x})",
         # analytics (query/render_analytics.py): time buckets, metric aggregates, top-N folding
         "bucket_day": "date_trunc('day', {c})",
         "bucket_week": "date_trunc('week', {c})",  # ISO weeks: Monday 00:00
