@@ -1,9 +1,9 @@
 """The events list's page cut on its sort keys first (query/render.py `_render_keys_first`), on both embedded
 engines, against a plain Python computation over the same documents.
 
-The keys come from the events table alone when every filter tests the event itself, else from the events
-joined with their sessions; the page's rows are then read by (session id, sequence number) within the page's
-time range. These tests cover both sources, sessions uploaded in the same second (ordered by session id,
+The keys come from the events table alone; a filter on the session tests the event's session id against
+the matching sessions (a semi-join, not the join); the page's rows are then read by (session id, sequence
+number) within the page's times. These tests cover both sources, sessions uploaded in the same second (ordered by session id,
 then by the events' order), every page, and a second app holding the very same sessions and events, which
 must add nothing.
 """
@@ -77,12 +77,11 @@ def test_events_are_paged_newest_session_first(loaded_store, filters):
         # every scan of the tables, the page's and the rows', is confined to the app
         assert sql.count("FROM events ") == sql.count("FROM events WHERE app_id = ") >= 1
         assert sql.count("FROM sessions ") == sql.count("FROM sessions WHERE app_id = ") >= 1
-        # the keys first, and from the events alone when every filter tests the event itself (ClickHouse, which
-        # reads the kept rows' other columns only, cuts the page in one query when it needs the join anyway)
-        keys_first = store.dialect.late_rows or IOS not in filters
-        assert ("WITH page AS" in sql) == keys_first
-        if keys_first:  # the sessions are read for the page's rows, and for its keys when a filter needs them
-            assert sql.count("FROM sessions ") == (2 if IOS in filters else 1)
+        # the keys first, from the events alone: a filter on the session is a semi-join on the session id
+        page_sql = sql.split("WITH page AS (", 1)[1].split(") SELECT ", 1)[0]
+        assert "JOIN" not in page_sql and "FROM events " in page_sql
+        assert ("FROM sessions " in page_sql) == (IOS in filters)
+        assert sql.count("FROM sessions ") == (2 if IOS in filters else 1)  # and once for the page's rows
         assert {v for v in (values.values() if isinstance(values, dict) else values) if v in APPS} == {APPS[0]}
         rows = store.query(sql, values)
         assert len(rows) <= page_size + 1

@@ -3,6 +3,7 @@ every user value is a bound parameter."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..catalog import Attribute
@@ -170,9 +171,9 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
         return _render_per_user(b, plan), b.params()
     keys_first = KEYS_FIRST.get(resource.relation)
     if plan.limit is not None and keys_first is not None:
-        narrow = all(_filter_columns(f) <= keys_first.columns for f in plan.scope.filters)
-        if dialect.late_rows or (narrow and keys_first.everywhere):
-            return _render_keys_first(b, plan, keys_first, narrow), b.params()
+        split = _split_filters(keys_first, plan.scope.filters)
+        if dialect.late_rows or (split is not None and keys_first.everywhere):
+            return _render_keys_first(b, plan, keys_first, split), b.params()
     source = render_from(b, plan.scope)
     where = render_where(b, plan.scope)
     columns = ", ".join(plan.columns)
@@ -191,21 +192,48 @@ def _filter_columns(f: Filter) -> set[str]:
     return {c for c in columns if c}
 
 
-def _render_keys_first(b: SqlBuilder, plan: ListPlan, via: KeysFirst, narrow: bool) -> str:
+def _split_filters(via: KeysFirst, filters: tuple[Filter, ...]) -> tuple[list[Filter], list[Filter]] | None:
+    """The filters the narrower source tests itself, and those its semi-join partner tests (`KeysFirst.semi`);
+    None when one needs the whole relation."""
+    own: list[Filter] = []
+    partner: list[Filter] = []
+    for f in filters:
+        columns = _filter_columns(f)
+        if columns <= via.columns:
+            own.append(f)
+        elif via.semi is not None and not columns & via.own:
+            partner.append(f)
+        else:
+            return None
+    return own, partner
+
+
+def _render_keys_first(
+    b: SqlBuilder, plan: ListPlan, via: KeysFirst, split: tuple[list[Filter], list[Filter]] | None
+) -> str:
     """A page cut on its sort keys alone, then only its rows read whole: found by their keys (unique in an
     app) within the page's own time range. Engines otherwise read every listed column of every matching row
     (and of a join's both sides) before they keep the newest 51. The keys come from a narrower source than
-    the relation (the events alone, for events) when every filter holds there; filters are not tested
-    again: every row of the page passed them."""
+    the relation (the events alone, for events) when every filter holds there or on its semi-join partner
+    (`split`); filters are not tested again: every row of the page passed them."""
     scope = plan.scope
     resource = scope.resource
-    source = via.keys(b, scope.app_id, scope.window) if narrow else render_from(b, scope)
+    if split is None:
+        source, where = render_from(b, scope), render_where(b, scope)
+    else:
+        own, partner = split
+        source, where = via.keys(b, scope.app_id, scope.window), render_where(b, replace(scope, filters=tuple(own)))
+        if partner:
+            assert via.semi is not None
+            table, key = via.semi
+            matching = f"SELECT {key} FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
+            where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=matching)}"
     keys = ", ".join(
         [f"{resource.time_column} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))]
     )
     order = _order(resource)
     page = (
-        f"SELECT {keys} FROM {source} WHERE {render_where(b, scope)} ORDER BY {order} "
+        f"SELECT {keys} FROM {source} WHERE {where} ORDER BY {order} "
         f"LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
     )
     rows = via.rows(b, scope.app_id, scope.window)
