@@ -89,7 +89,10 @@ WHERE s.app_id = {app} AND s.session_id IN (SELECT sid FROM l) ORDER BY s.upload
 
 
 # A page of events: newest session first, each session's events in their order, with the session's columns.
-# By hand: the page's keys from the events alone, then those events joined with their sessions.
+# By hand: the page's keys from the events alone (a filter on the session as a semi-join on its id), then
+# those events joined with their sessions, found within the page's upload times. (An IN on those times, not a
+# BETWEEN on their min and max: DuckDB pushes the BETWEEN's range into its scans only when its two scalar
+# subqueries happen to finish first, and this query took 10 or 52 ms at random; see docs/operations.md.)
 _EVENTS = """WITH page AS (SELECT uploaded_at AS t, session_id AS sid, seq FROM events WHERE {tenant} AND {where}
   ORDER BY uploaded_at DESC, session_id, seq LIMIT 51)
 SELECT s.session_id, e.name, e.time_sec, e.seq, e.screen, s.uploaded_at, e.props, s.user_identity, s.user_props,
@@ -97,14 +100,17 @@ SELECT s.session_id, e.name, e.time_sec, e.seq, e.screen, s.uploaded_at, e.props
   s.network_type, s.session_number, s.device_country, s.model, s.device_id, s.platform, s.app_version,
   s.os_version, s.manufacturer, s.device_class
 FROM (SELECT * FROM events WHERE app_id = {app} AND (session_id, seq) IN (SELECT sid, seq FROM page)
-  AND uploaded_at BETWEEN (SELECT min(t) FROM page) AND (SELECT max(t) FROM page)) AS e
+  AND uploaded_at IN (SELECT t FROM page)) AS e
 JOIN (SELECT * FROM sessions WHERE app_id = {app} AND session_id IN (SELECT sid FROM page)
-  AND uploaded_at BETWEEN (SELECT min(t) FROM page) AND (SELECT max(t) FROM page)) AS s ON e.session_id = s.session_id
+  AND uploaded_at IN (SELECT t FROM page)) AS s ON e.session_id = s.session_id
 ORDER BY s.uploaded_at DESC, s.session_id, e.seq"""
 
 
-def events_sql(engine: str, where: str) -> str:
+def events_sql(engine: str, where: str, sessions_where: str | None = None) -> str:
+    """`where` on the events' own columns; `sessions_where`, if any, on their sessions' (a semi-join)."""
     tenant, app = (D_TENANT, "$app") if engine == "duckdb" else (C_TENANT, "{app:String}")
+    if sessions_where is not None:
+        where += f" AND session_id IN (SELECT session_id FROM sessions WHERE {tenant} AND {sessions_where})"
     return _EVENTS.format(tenant=tenant, app=app, where=where)
 
 
@@ -293,6 +299,9 @@ def queries() -> list[Query]:
         Query("events: page 1 (event name)", "events",
               {"filters": [_f("event_name", "equal", "Add to cart")]},
               [events_sql("duckdb", "name = 'Add to cart'")], [events_sql("clickhouse", "name = 'Add to cart'")]),
+        Query("events: page 1 (country)", "events", {"filters": [usa]},
+              [events_sql("duckdb", "true", "device_country = 'USA'")],
+              [events_sql("clickhouse", "true", "device_country = 'USA'")]),
         Query("analytics: totals", "analytics", {},
               [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"], [f"SELECT {C_METRICS} FROM sessions WHERE {C_TENANT}"],
               lambda df: df.lazy().filter(pl_window()).select(pl_metrics()).collect(), np_totals),
