@@ -43,6 +43,16 @@ def _docs() -> list[dict[str, Any]]:
         doc["device"]["platform"] = "ios"
         doc["events"][0]["name"] = "Add to cart"
         docs.append(doc)
+    # iOS sessions with no events, among the newest and spread over the window: a page cut on the first
+    # matching sessions must count only those with events
+    for i in range(30):
+        doc = copy.deepcopy(docs[0])
+        doc["sessionId"] = f"quiet-{i:02d}"
+        doc["property"]["uploadedServerTime"] = f"2025-12-{31 - i // 5:02d}T{23 - i % 5:02d}:30:00Z"
+        doc["property"].pop("verifiedServerTime", None)
+        doc["device"]["platform"] = "ios"
+        doc["events"] = []
+        docs.append(doc)
     return docs
 
 
@@ -77,10 +87,12 @@ def test_events_are_paged_newest_session_first(loaded_store, filters):
         # every scan of the tables, the page's and the rows', is confined to the app
         assert sql.count("FROM events ") == sql.count("FROM events WHERE app_id = ") >= 1
         assert sql.count("FROM sessions ") == sql.count("FROM sessions WHERE app_id = ") >= 1
-        # the keys first, from the events alone: a filter on the session is a semi-join on the session id
-        page_sql = sql.split("WITH page AS (", 1)[1].split(") SELECT ", 1)[0]
-        assert "JOIN" not in page_sql and "FROM events " in page_sql
-        assert ("FROM sessions " in page_sql) == (IOS in filters)
+        # the keys first, from the events alone: a filter on the session is a semi-join on the session id, and
+        # when every filter is the session's, on the first offset + limit matching sessions that have events
+        keys_sql = sql.split(") SELECT ", 1)[0]
+        assert "JOIN" not in keys_sql and "FROM events " in keys_sql
+        assert ("FROM sessions " in keys_sql) == (IOS in filters)
+        assert ("candidates AS" in keys_sql) == (filters == [IOS])
         assert sql.count("FROM sessions ") == (2 if IOS in filters else 1)  # and once for the page's rows
         assert {v for v in (values.values() if isinstance(values, dict) else values) if v in APPS} == {APPS[0]}
         rows = store.query(sql, values)

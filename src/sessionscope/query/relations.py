@@ -153,6 +153,11 @@ class KeysFirst:
     # country, chDB: 895 -> 480 ms at 1M sessions, 7.5 -> 4.4 s at 10M; DuckDB the same either way)
     semi: tuple[str, str] | None = None  # (table, key column)
     own: frozenset[str] = frozenset()
+    # the partner's column counting each of its rows' rows in the narrow source. When every filter is the
+    # partner's, the page's rows all belong to the partner's first offset + limit matching rows that have any
+    # (in the page's order, each has one at least), so the semi-join reads those alone: events of sessions
+    # in one country, in-process, DuckDB 10M 886 -> 27 ms, chDB 10M 4.4 s -> 0.19 s
+    counted_by: str | None = None
 
 
 KEYS_FIRST: dict[str, KeysFirst] = {
@@ -161,6 +166,7 @@ KEYS_FIRST: dict[str, KeysFirst] = {
     "events": KeysFirst(
         _event_keys, frozenset(["app_id", "uploaded_at", "session_id", *EVENT_COLUMNS.values()]), _events_of_page,
         everywhere=True, semi=("sessions", "session_id"), own=frozenset(EVENT_COLUMNS.values()),
+        counted_by="event_count",
     ),
 }
 # The per-user relations, which can be confined to a subquery of user keys; and the columns each adds to the

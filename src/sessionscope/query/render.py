@@ -218,6 +218,8 @@ def _render_keys_first(
     (`split`); filters are not tested again: every row of the page passed them."""
     scope = plan.scope
     resource = scope.resource
+    time_col = resource.time_column
+    ctes = []
     if split is None:
         source, where = render_from(b, scope), render_where(b, scope)
     else:
@@ -227,17 +229,25 @@ def _render_keys_first(
             assert via.semi is not None
             table, key = via.semi
             matching = f"SELECT {key} FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
+            if via.counted_by is not None and not own:
+                # the partner's first offset + limit matching rows that have rows here hold the whole page
+                assert plan.limit is not None
+                ctes.append(
+                    f"candidates AS ({matching.replace(f'SELECT {key} ', f'SELECT {time_col}, {key} ', 1)} "
+                    f"AND {via.counted_by} > 0 ORDER BY {time_col} DESC, {key} ASC "
+                    f"LIMIT {b.bind(plan.offset + plan.limit, 'Int64')})"
+                )
+                matching = f"SELECT {key} FROM candidates"
+                where += f" AND {_expr(b.dialect, 'in_page', c=time_col, q=f'SELECT {time_col} FROM candidates')}"
             where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=matching)}"
-    keys = ", ".join(
-        [f"{resource.time_column} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))]
-    )
+    keys = ", ".join([f"{time_col} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))])
     order = _order(resource)
-    page = (
-        f"SELECT {keys} FROM {source} WHERE {where} ORDER BY {order} "
-        f"LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')}"
+    ctes.append(
+        f"page AS (SELECT {keys} FROM {source} WHERE {where} ORDER BY {order} "
+        f"LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')})"
     )
     rows = via.rows(b, scope.app_id, scope.window)
-    return f"WITH page AS ({page}) SELECT {', '.join(plan.columns)} FROM {rows} ORDER BY {order}"
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(plan.columns)} FROM {rows} ORDER BY {order}"
 
 
 def _order(resource: Resource) -> str:
