@@ -43,12 +43,13 @@ def _docs() -> list[dict[str, Any]]:
         doc["device"]["platform"] = "ios"
         doc["events"][0]["name"] = "Add to cart"
         docs.append(doc)
-    # iOS sessions with no events, among the newest and spread over the window: a page cut on the first
-    # matching sessions must count only those with events
-    for i in range(30):
+    # iOS sessions with no events: the 60 newest (more than a page's sessions), and some spread over the
+    # window. A page cut on the first matching sessions must count only those with events
+    for i in range(80):
         doc = copy.deepcopy(docs[0])
         doc["sessionId"] = f"quiet-{i:02d}"
-        doc["property"]["uploadedServerTime"] = f"2025-12-{31 - i // 5:02d}T{23 - i % 5:02d}:30:00Z"
+        when = f"2025-12-31T{22 + i // 30:02d}:{i % 30 * 2:02d}:00Z" if i < 60 else f"2025-12-{30 - i % 6:02d}T12:00:00Z"
+        doc["property"]["uploadedServerTime"] = when
         doc["property"].pop("verifiedServerTime", None)
         doc["device"]["platform"] = "ios"
         doc["events"] = []
