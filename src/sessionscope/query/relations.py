@@ -156,7 +156,7 @@ class KeysFirst:
     # the partner's column counting each of its rows' rows in the narrow source. When every filter is the
     # partner's, the page's rows all belong to the partner's first offset + limit matching rows that have any
     # (in the page's order, each has one at least), so the semi-join reads those alone: events of sessions
-    # in one country, in-process, DuckDB 10M 886 -> 27 ms, chDB 10M 4.4 s -> 0.19 s
+    # in one country, in-process: DuckDB 10M 886 -> 14 ms, chDB 10M 4.4 s -> 0.19 s
     counted_by: str | None = None
 
 

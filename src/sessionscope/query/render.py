@@ -230,16 +230,19 @@ def _render_keys_first(
             table, key = via.semi
             matching = f"SELECT {key} FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
             if via.counted_by is not None and not own:
-                # the partner's first offset + limit matching rows that have rows here hold the whole page
+                # the partner's first offset + limit matching rows that have rows here hold the whole page; one
+                # IN on (time, key): ClickHouse runs a CTE again for each subquery that names it, and both
+                # engines skip the other times by the key's first column
                 assert plan.limit is not None
                 ctes.append(
                     f"candidates AS ({matching.replace(f'SELECT {key} ', f'SELECT {time_col}, {key} ', 1)} "
                     f"AND {via.counted_by} > 0 ORDER BY {time_col} DESC, {key} ASC "
                     f"LIMIT {b.bind(plan.offset + plan.limit, 'Int64')})"
                 )
-                matching = f"SELECT {key} FROM candidates"
-                where += f" AND {_expr(b.dialect, 'in_page', c=time_col, q=f'SELECT {time_col} FROM candidates')}"
-            where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=matching)}"
+                pairs = f"SELECT {time_col}, {key} FROM candidates"
+                where += f" AND {_expr(b.dialect, 'in_page', c=f'({time_col}, {key})', q=pairs)}"
+            else:
+                where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=matching)}"
     keys = ", ".join([f"{time_col} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))])
     order = _order(resource)
     ctes.append(
