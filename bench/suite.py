@@ -106,14 +106,21 @@ JOIN (SELECT * FROM sessions WHERE app_id = {app} AND session_id IN (SELECT sid 
 ORDER BY s.uploaded_at DESC, s.session_id, e.seq"""
 
 
-def events_sql(engine: str, where: str, sessions_where: str | None = None) -> str:
-    """`where` on the events' own columns, or `sessions_where` on their sessions': then the page's 51 events
-    all belong to the first 51 matching sessions that have events (each has one at least)."""
-    tenant, app = (D_TENANT, "$app") if engine == "duckdb" else (C_TENANT, "{app:String}")
-    if sessions_where is not None:
-        where = (f"(uploaded_at, session_id) IN (SELECT uploaded_at, session_id FROM sessions WHERE {tenant} AND "
-                 f"{sessions_where} AND event_count > 0 ORDER BY uploaded_at DESC, session_id LIMIT 51)")
+def _engine(engine: str) -> tuple[str, str]:
+    return (D_TENANT, "$app") if engine == "duckdb" else (C_TENANT, "{app:String}")
+
+
+def events_sql(engine: str, where: str) -> str:
+    """The events page, `where` on the events' own columns."""
+    tenant, app = _engine(engine)
     return _EVENTS.format(tenant=tenant, app=app, where=where)
+
+
+def first_sessions(engine: str, sessions_where: str) -> str:
+    """The events page's `where` for a filter on the sessions alone: its 51 events all belong to the first 51
+    matching sessions that have events (each has one at least)."""
+    return (f"(uploaded_at, session_id) IN (SELECT uploaded_at, session_id FROM sessions WHERE {_engine(engine)[0]} "
+            f"AND {sessions_where} AND event_count > 0 ORDER BY uploaded_at DESC, session_id LIMIT 51)")
 
 
 def users_sql(engine: str, where: str) -> str:
@@ -302,8 +309,8 @@ def queries() -> list[Query]:
               {"filters": [_f("event_name", "equal", "Add to cart")]},
               [events_sql("duckdb", "name = 'Add to cart'")], [events_sql("clickhouse", "name = 'Add to cart'")]),
         Query("events: page 1 (country)", "events", {"filters": [usa]},
-              [events_sql("duckdb", "", "device_country = 'USA'")],
-              [events_sql("clickhouse", "", "device_country = 'USA'")]),
+              [events_sql("duckdb", first_sessions("duckdb", "device_country = 'USA'"))],
+              [events_sql("clickhouse", first_sessions("clickhouse", "device_country = 'USA'"))]),
         Query("analytics: totals", "analytics", {},
               [f"SELECT {D_METRICS} FROM sessions WHERE {D_TENANT}"], [f"SELECT {C_METRICS} FROM sessions WHERE {C_TENANT}"],
               lambda df: df.lazy().filter(pl_window()).select(pl_metrics()).collect(), np_totals),

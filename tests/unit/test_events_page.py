@@ -2,10 +2,12 @@
 engines, against a plain Python computation over the same documents.
 
 The keys come from the events table alone; a filter on the session tests the event's session id against
-the matching sessions (a semi-join, not the join); the page's rows are then read by (session id, sequence
-number) within the page's times. These tests cover both sources, sessions uploaded in the same second (ordered by session id,
-then by the events' order), every page, and a second app holding the very same sessions and events, which
-must add nothing.
+the matching sessions (a semi-join, not the join), and when every filter is the session's, against the first
+matching sessions that have events only; the page's rows are then read by (session id, sequence number)
+within the page's times. These tests cover filters on the event, on the session and on both, sessions
+uploaded in the same second (ordered by session id, then by the events' order), sessions with no events at
+the top of the list, every page, and a second app holding the very same sessions and events, which must add
+nothing.
 """
 
 from __future__ import annotations

@@ -102,19 +102,20 @@ RELATIONS: dict[str, Callable[[SqlBuilder, str, Window], str]] = {"sessions": _s
 # The page is a CTE named `page`: `page_time` (the time column) and `page_k0`, `page_k1`, ... (the resource's
 # order keys). Its keys are read from a narrower source than the relation when every filter holds there; the
 # listed columns are then read for the page's rows alone, from the relation confined to them.
-def _page_times(b: SqlBuilder, column: str) -> str:
-    """The page's own upload times: DuckDB skips the row groups outside their range, by their zone maps.
+def page_times(b: SqlBuilder, column: str, page: str = "page") -> str:
+    """The page's own upload times (`page_time` of the CTE `page`): DuckDB skips the row groups outside their
+    range, by their zone maps.
 
     An IN on the page's times, not a BETWEEN on their min and max: the IN's hash join is built before the
     scan starts, so its range always reaches the scan; two scalar subqueries' range reached it only when
     their pipelines happened to finish first (measured on 1M sessions, an events page: 7-9 ms every time,
     against 10 or 52 ms, about half the runs each)."""
-    return _expr(b, "in_page", c=column, q="SELECT page_time FROM page")
+    return _expr(b, "in_page", c=column, q=f"SELECT page_time FROM {page}")
 
 
 def _sessions_of_page(b: SqlBuilder, app_id: str, window: Window) -> str:
     in_page = _expr(b, "in_page", c="session_id", q="SELECT page_k0 FROM page")
-    return f"(SELECT * FROM sessions WHERE app_id = {b.bind(app_id, 'String')} AND {_page_times(b, 'uploaded_at')} AND {in_page})"
+    return f"(SELECT * FROM sessions WHERE app_id = {b.bind(app_id, 'String')} AND {page_times(b, 'uploaded_at')} AND {in_page})"
 
 
 def _event_keys(b: SqlBuilder, app_id: str, window: Window) -> str:
@@ -130,7 +131,7 @@ def _events_of_page(b: SqlBuilder, app_id: str, window: Window) -> str:
     """The page's events (by session id and sequence number), each joined with its session."""
     tenant = b.bind(app_id, "String")
     pairs = _expr(b, "in_page", c="(session_id, seq)", q="SELECT page_k0, page_k1 FROM page")
-    events = f"(SELECT {_EVENTS_OWN} FROM events WHERE app_id = {tenant} AND {_page_times(b, 'uploaded_at')} AND {pairs})"
+    events = f"(SELECT {_EVENTS_OWN} FROM events WHERE app_id = {tenant} AND {page_times(b, 'uploaded_at')} AND {pairs})"
     sessions = _sessions_of_page(b, app_id, window)
     return f"(SELECT * FROM {events} AS e INNER JOIN {sessions} AS s ON e.ev_session = s.session_id) AS base"
 
@@ -148,11 +149,11 @@ class KeysFirst:
     # not when the page needs the join anyway (887 -> 1,000 ms)
     everywhere: bool
     # the joined table whose columns a filter may test by a semi-join instead, and the key both share: a
-    # filter reading none of `own` (the narrow source's columns the partner lacks) is tested as "the key is
-    # in the partner's matching rows", so the page still leaves the join out (events of sessions in one
+    # filter reading none of `partner_lacks` (the narrow source's own columns) is tested as "the key is in
+    # the partner's matching rows", so the page still leaves the join out (events of sessions in one
     # country, chDB: 895 -> 480 ms at 1M sessions, 7.5 -> 4.4 s at 10M; DuckDB the same either way)
     semi: tuple[str, str] | None = None  # (table, key column)
-    own: frozenset[str] = frozenset()
+    partner_lacks: frozenset[str] = frozenset()
     # the partner's column counting each of its rows' rows in the narrow source. When every filter is the
     # partner's, the page's rows all belong to the partner's first offset + limit matching rows that have any
     # (in the page's order, each has one at least), so the semi-join reads those alone: events of sessions
@@ -165,7 +166,7 @@ KEYS_FIRST: dict[str, KeysFirst] = {
     "sessions": KeysFirst(_sessions, frozenset(), _sessions_of_page, everywhere=False),
     "events": KeysFirst(
         _event_keys, frozenset(["app_id", "uploaded_at", "session_id", *EVENT_COLUMNS.values()]), _events_of_page,
-        everywhere=True, semi=("sessions", "session_id"), own=frozenset(EVENT_COLUMNS.values()),
+        everywhere=True, semi=("sessions", "session_id"), partner_lacks=frozenset(EVENT_COLUMNS.values()),
         counted_by="event_count",
     ),
 }

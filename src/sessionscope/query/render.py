@@ -10,7 +10,7 @@ from ..catalog import Attribute
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST, STRING, Resource
 from .dialects import Dialect
 from .plan import ListPlan, Scope
-from .relations import ADDED_COLUMNS, KEYS_FIRST, PER_USER, RELATIONS, KeysFirst, window_condition
+from .relations import ADDED_COLUMNS, KEYS_FIRST, PER_USER, RELATIONS, KeysFirst, page_times, window_condition
 from .spec import Filter, Window
 
 POSITIVE_OF = {"not_equal": "equal", "not_in": "in", "not_contains": "contains", "not_has_any": "has_any"}
@@ -201,7 +201,7 @@ def _split_filters(via: KeysFirst, filters: tuple[Filter, ...]) -> tuple[list[Fi
         columns = _filter_columns(f)
         if columns <= via.columns:
             own.append(f)
-        elif via.semi is not None and not columns & via.own:
+        elif via.semi is not None and not columns & via.partner_lacks:
             partner.append(f)
         else:
             return None
@@ -228,21 +228,20 @@ def _render_keys_first(
         if partner:
             assert via.semi is not None
             table, key = via.semi
-            matching = f"SELECT {key} FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
+            matching = f"FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
             if via.counted_by is not None and not own:
                 # the partner's first offset + limit matching rows that have rows here hold the whole page; one
                 # IN on (time, key): ClickHouse runs a CTE again for each subquery that names it, and both
                 # engines skip the other times by the key's first column
                 assert plan.limit is not None
                 ctes.append(
-                    f"candidates AS ({matching.replace(f'SELECT {key} ', f'SELECT {time_col}, {key} ', 1)} "
-                    f"AND {via.counted_by} > 0 ORDER BY {time_col} DESC, {key} ASC "
-                    f"LIMIT {b.bind(plan.offset + plan.limit, 'Int64')})"
+                    f"candidates AS (SELECT {time_col}, {key} {matching} AND {via.counted_by} > 0 "
+                    f"ORDER BY {time_col} DESC, {key} ASC LIMIT {b.bind(plan.offset + plan.limit, 'Int64')})"
                 )
                 pairs = f"SELECT {time_col}, {key} FROM candidates"
                 where += f" AND {_expr(b.dialect, 'in_page', c=f'({time_col}, {key})', q=pairs)}"
             else:
-                where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=matching)}"
+                where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=f'SELECT {key} {matching}')}"
     keys = ", ".join([f"{time_col} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))])
     order = _order(resource)
     ctes.append(
@@ -288,10 +287,10 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     if d.late_rows:
         # DuckDB tests a row-value IN after reading the row's columns: the page's times and user keys first
         # let it skip the other row groups and rows (an IN on the times, not a BETWEEN on their min and max:
-        # see relations._page_times). (ClickHouse, which reads the other columns of the kept rows only, runs
+        # see relations.page_times). (ClickHouse, which reads the other columns of the kept rows only, runs
         # the page again for each subquery that names it: one is quicker there.)
         rows[:0] = [
-            _expr(d, "in_page", c=time_col, q="SELECT page_time FROM page_users"),
+            page_times(b, time_col, "page_users"),
             _expr(d, "in_page", c="user_key", q=users),
         ]
     theirs = PER_USER[resource.relation](b, scope.app_id, scope.window, " AND ".join(rows), users)
