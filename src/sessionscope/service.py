@@ -11,8 +11,9 @@ from . import shape, signing
 from .catalog import EVENTS, SESSIONS, USERS, Resource
 from .ingest.pool import ValidationPool
 from .ingest.writer import GroupWriter
-from .query.plan import plan_list
-from .query.render import render_list
+from .query.deep import narrowed
+from .query.plan import ListPlan, plan_list
+from .query.render import render_count, render_list
 from .query.spec import ListSpec
 from .query.validate import parse_list
 from .settings import Settings
@@ -41,12 +42,7 @@ def list_sessions(
     store: Store, settings: Settings, secret: bytes, appid: str, params: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     """GET /v2/session: one page of sessions, newest upload first."""
-    spec = parse_list(SESSIONS, params, now)
-    plan = plan_list(appid, spec, shape.SESSION_COLUMNS)
-    sql, values = render_list(store.dialect, plan)
-    rows = store.query(sql, values)
-    has_next = len(rows) > spec.page_size
-    rows = rows[: spec.page_size]
+    spec, rows, has_next = _page(store, appid, SESSIONS, shape.SESSION_COLUMNS, params, now)
     videos: set[str] = set()
     with_video = flag(params, "with_video")
     if with_video and rows:
@@ -59,11 +55,7 @@ def list_sessions(
         if with_video:
             video = video_link(settings, secret, appid, sid, now) if sid in videos else NO_VIDEO
         data.append(shape.session_doc(row, url=session_url(settings, appid, sid), video=video))
-    return {
-        "success": True,
-        "data": data,
-        "pagination": {"current": spec.page, "next": spec.page + 1 if has_next else None, "total": len(data)},
-    }
+    return _paged(spec, data, has_next)
 
 
 def user_url(settings: Settings, appid: str, uxcamuserid: str) -> str:
@@ -75,9 +67,15 @@ def _page(
 ) -> tuple[ListSpec, list[tuple[Any, ...]], bool]:
     """validate -> plan -> render -> execute: one page of a resource's rows, and whether more follow."""
     spec = parse_list(resource, params, now)
-    sql, values = render_list(store.dialect, plan_list(appid, spec, columns))
+    plan = narrowed(plan_list(appid, spec, columns), store.dialect.top_n_rows, lambda p: _count(store, p))
+    sql, values = render_list(store.dialect, plan)
     rows = store.query(sql, values)
     return spec, rows[: spec.page_size], len(rows) > spec.page_size
+
+
+def _count(store: Store, plan: ListPlan) -> int:
+    sql, values = render_count(store.dialect, plan)
+    return int(store.query(sql, values)[0][0])
 
 
 def _paged(spec: ListSpec, data: list[dict[str, Any]], has_next: bool) -> dict[str, Any]:

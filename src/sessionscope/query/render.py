@@ -208,6 +208,38 @@ def _split_filters(via: KeysFirst, filters: tuple[Filter, ...]) -> tuple[list[Fi
     return own, partner
 
 
+def _keys_source(
+    b: SqlBuilder, plan: ListPlan, via: KeysFirst, split: tuple[list[Filter], list[Filter]] | None, cut: bool
+) -> tuple[list[str], str, str]:
+    """(CTEs, FROM, WHERE) of the rows a keys-first page is cut from: the relation with every filter, or its
+    narrower source (`split`) with its own filters and a semi-join on its partner's. `cut`: the partner's
+    first offset + limit matching rows may stand in for all of them (`KeysFirst.counted_by`); a count of the
+    rows needs them all."""
+    scope = plan.scope
+    if split is None:
+        return [], render_from(b, scope), render_where(b, scope)
+    own, partner = split
+    source, where = via.keys(b, scope.app_id, scope.window), render_where(b, replace(scope, filters=tuple(own)))
+    if not partner:
+        return [], source, where
+    assert via.semi is not None
+    table, key = via.semi
+    time_col = scope.resource.time_column
+    matching = f"FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
+    if cut and via.counted_by is not None and not own:
+        # the partner's first offset + limit matching rows that have rows here hold the whole page; one
+        # IN on (time, key): ClickHouse runs a CTE again for each subquery that names it, and both
+        # engines skip the other times by the key's first column
+        assert plan.limit is not None
+        cte = (
+            f"candidates AS (SELECT {time_col}, {key} {matching} AND {via.counted_by} > 0 "
+            f"ORDER BY {time_col} DESC, {key} ASC LIMIT {b.bind(plan.offset + plan.limit, 'Int64')})"
+        )
+        pairs = f"SELECT {time_col}, {key} FROM candidates"
+        return [cte], source, f"{where} AND {_expr(b.dialect, 'in_page', c=f'({time_col}, {key})', q=pairs)}"
+    return [], source, f"{where} AND {_expr(b.dialect, 'in_subquery', c=key, q=f'SELECT {key} {matching}')}"
+
+
 def _render_keys_first(
     b: SqlBuilder, plan: ListPlan, via: KeysFirst, split: tuple[list[Filter], list[Filter]] | None
 ) -> str:
@@ -216,40 +248,30 @@ def _render_keys_first(
     (and of a join's both sides) before they keep the newest 51. The keys come from a narrower source than
     the relation (the events alone, for events) when every filter holds there or on its semi-join partner
     (`split`); filters are not tested again: every row of the page passed them."""
-    scope = plan.scope
-    resource = scope.resource
-    time_col = resource.time_column
-    ctes = []
-    if split is None:
-        source, where = render_from(b, scope), render_where(b, scope)
-    else:
-        own, partner = split
-        source, where = via.keys(b, scope.app_id, scope.window), render_where(b, replace(scope, filters=tuple(own)))
-        if partner:
-            assert via.semi is not None
-            table, key = via.semi
-            matching = f"FROM {table} WHERE {render_where(b, replace(scope, filters=tuple(partner)))}"
-            if via.counted_by is not None and not own:
-                # the partner's first offset + limit matching rows that have rows here hold the whole page; one
-                # IN on (time, key): ClickHouse runs a CTE again for each subquery that names it, and both
-                # engines skip the other times by the key's first column
-                assert plan.limit is not None
-                ctes.append(
-                    f"candidates AS (SELECT {time_col}, {key} {matching} AND {via.counted_by} > 0 "
-                    f"ORDER BY {time_col} DESC, {key} ASC LIMIT {b.bind(plan.offset + plan.limit, 'Int64')})"
-                )
-                pairs = f"SELECT {time_col}, {key} FROM candidates"
-                where += f" AND {_expr(b.dialect, 'in_page', c=f'({time_col}, {key})', q=pairs)}"
-            else:
-                where += f" AND {_expr(b.dialect, 'in_subquery', c=key, q=f'SELECT {key} {matching}')}"
-    keys = ", ".join([f"{time_col} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))])
+    resource = plan.scope.resource
+    ctes, source, where = _keys_source(b, plan, via, split, cut=True)
+    keys = ", ".join([f"{resource.time_column} AS page_time", *(f"{k} AS page_k{i}" for i, k in enumerate(resource.order_key))])
     order = _order(resource)
     ctes.append(
         f"page AS (SELECT {keys} FROM {source} WHERE {where} ORDER BY {order} "
         f"LIMIT {b.bind(plan.limit, 'Int64')} OFFSET {b.bind(plan.offset, 'Int64')})"
     )
-    rows = via.rows(b, scope.app_id, scope.window)
+    rows = via.rows(b, plan.scope.app_id, plan.scope.window)
     return f"WITH {', '.join(ctes)} SELECT {', '.join(plan.columns)} FROM {rows} ORDER BY {order}"
+
+
+def render_count(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict[str, Any]]:
+    """How many rows the list orders (its pages' rows, before any offset), read where its page's keys are."""
+    b = SqlBuilder(dialect)
+    scope = plan.scope
+    assert not scope.resource.per_user, "a per-user list orders users, not rows"
+    via = KEYS_FIRST.get(scope.resource.relation)
+    split = None if via is None else _split_filters(via, scope.filters)
+    if via is not None and split is not None:
+        _, source, where = _keys_source(b, plan, via, split, cut=False)
+    else:
+        source, where = render_from(b, scope), render_where(b, scope)
+    return f"SELECT count(*) FROM {source} WHERE {where}", b.params()
 
 
 def _order(resource: Resource) -> str:

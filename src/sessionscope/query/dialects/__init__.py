@@ -22,6 +22,10 @@ class Dialect:
     # DuckDB reads every listed column of every matching row before it keeps the newest; ClickHouse reads the
     # other columns of the kept rows only already (lazy materialization), and the extra scan slows it
     late_rows: bool = False
+    # the most rows the engine keeps in a heap for ORDER BY ... LIMIT whatever it expects: past it (and past a
+    # share of the rows it expects), it sorts every matching row instead, so a deep page first narrows the
+    # window to the newest rows that hold it (query/deep.py); None: the engine needs no such help
+    top_n_rows: int | None = None
 
 
 from .clickhouse import CLICKHOUSE  # noqa: E402

@@ -1,0 +1,183 @@
+"""Deep pages narrowed to the window's newest rows (query/deep.py), on both embedded engines.
+
+Every page of sessions and of events, with filters on the session, on its events and on the event itself,
+is read twice: from the plan as it is and from the plan `narrowed` returns (with a Top-N size of three pages,
+so that most pages here lie deeper). Both must give the same rows, and together the order a plain Python sort
+of the documents gives. 40 sessions share one upload second, so some pages end inside that second. A second
+app holds the very same documents: a count that saw them would narrow too far and lose rows. The service's
+own path is run on DuckDB past its real limit, 5,000 rows.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+
+from sessionscope import service, shape
+from sessionscope.catalog import EVENTS, SESSIONS
+from sessionscope.demo import generate_sessions
+from sessionscope.query.deep import narrowed
+from sessionscope.query.dialects import DUCKDB
+from sessionscope.query.plan import ListPlan, plan_list
+from sessionscope.query.render import render_count, render_list
+from sessionscope.query.validate import parse_list
+from sessionscope.settings import Settings
+
+NOW = datetime(2026, 1, 1)
+APPS = ("a" * 24, "b" * 24)
+LO, HI = datetime(2025, 12, 24), datetime(2025, 12, 31, 23, 59, 59)
+WINDOW = {"attribute": "date_range", "operator": "between_dates",
+          "value": {"lower": "2025-12-24T00:00:00Z", "upper": "2025-12-31T23:59:59Z"}}
+IOS = {"attribute": "device_platform", "operator": "equal", "value": "ios"}
+CART = {"attribute": "event_name", "operator": "in", "value": ["Add to cart", "View Product"]}
+TIED = "2025-12-31T20:30:00Z"
+
+
+def _docs(n: int = 300) -> list[dict[str, Any]]:
+    docs = list(generate_sessions(n, days=10, seed=11, now=NOW.replace(tzinfo=UTC)))
+    for i in range(40):
+        doc = copy.deepcopy(docs[i])
+        doc["sessionId"] = f"tied-{39 - i:02d}"
+        doc["property"]["uploadedServerTime"] = TIED
+        doc["property"].pop("verifiedServerTime", None)
+        docs.append(doc)
+    return docs
+
+
+def _uploaded(doc: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(doc["property"]["uploadedServerTime"].replace("Z", ""))
+
+
+def _matches(doc: dict[str, Any], filters: list[dict[str, Any]]) -> bool:
+    if not LO <= _uploaded(doc) <= HI:
+        return False
+    if IOS in filters and doc["device"].get("platform") != "ios":
+        return False
+    return CART not in filters or any(e["name"] in CART["value"] for e in doc.get("events") or [])
+
+
+def _expected(resource: str, docs: list[dict[str, Any]], filters: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Session ids, or (session id, event position) pairs, newest upload first."""
+    rows = []
+    for d in docs:
+        if resource == "sessions":
+            if _matches(d, filters):
+                rows.append((_uploaded(d), d["sessionId"], 0))
+            continue
+        if not _matches(d, [f for f in filters if f is not CART]):
+            continue
+        for seq, e in enumerate(d.get("events") or []):
+            if CART not in filters or e["name"] in CART["value"]:
+                rows.append((_uploaded(d), d["sessionId"], seq))
+    rows.sort(key=lambda r: (-r[0].timestamp(), r[1], r[2]))
+    return [r[1:] if resource == "events" else r[1:2] for r in rows]
+
+
+def _count(store: Any, plan: ListPlan) -> int:
+    sql, values = render_count(store.dialect, plan)
+    return int(store.query(sql, values)[0][0])
+
+
+def _keys(resource: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    if resource == "sessions":
+        at = shape.SESSION_COLUMNS.index("session_id")
+        return [(r[at],) for r in rows]
+    sid, seq = shape.EVENT_COLUMNS.index("session_id"), shape.EVENT_COLUMNS.index("ev_seq")
+    return [(r[sid], r[seq]) for r in rows]
+
+
+CASES = [
+    ("sessions", []), ("sessions", [IOS]), ("sessions", [CART, IOS]),
+    ("events", []), ("events", [IOS]), ("events", [CART]),
+]
+
+
+@pytest.mark.parametrize(("resource", "filters"), CASES, ids=[f"{r}-{len(f)}" for r, f in CASES])
+def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
+    docs = _docs()
+    store = loaded_store(APPS, docs, NOW)
+    kind, columns = (SESSIONS, shape.SESSION_COLUMNS) if resource == "sessions" else (EVENTS, shape.EVENT_COLUMNS)
+    want = _expected(resource, docs, filters)
+    page_size = 7 if resource == "sessions" else 60  # about 35 pages either way
+    top_n = 3 * page_size
+    assert len(want) > 10 * page_size
+    probes: list[ListPlan] = []
+
+    def count(plan: ListPlan) -> int:
+        probes.append(plan)
+        return _count(store, plan)
+
+    got: list[tuple[Any, ...]] = []
+    narrowed_pages = 0
+    for page in range(1, len(want) // page_size + 3):
+        params = {"filters": orjson.dumps([WINDOW, *filters]).decode(), "page": str(page), "page_size": str(page_size)}
+        plan = plan_list(APPS[0], parse_list(kind, params, NOW + timedelta(days=1)), columns)
+        assert plan.limit is not None
+        if page == 1:  # the count is of the rows the list orders, in this app alone
+            assert _count(store, plan) == len(want)
+        probes.clear()
+        narrow = narrowed(plan, top_n, count)
+        if plan.offset + plan.limit <= top_n:
+            assert narrow is plan and not probes  # a page within the Top-N size costs nothing more
+        if narrow is not plan:
+            narrowed_pages += 1
+            assert narrow.scope.window.hi == plan.scope.window.hi and narrow.scope.window.lo > plan.scope.window.lo
+            assert narrow == probes[-1] and _count(store, narrow) >= plan.offset + plan.limit
+        rows = store.query(*render_list(store.dialect, narrow))
+        assert rows == store.query(*render_list(store.dialect, plan))
+        got.extend(_keys(resource, rows[:page_size]))
+    assert got == want
+    assert narrowed_pages >= 3
+    tied = [k[0] for k in got if k[0].startswith("tied-")]
+    if resource == "sessions" and IOS not in filters and CART not in filters:
+        assert tied == sorted(tied) and len(tied) == 40
+
+
+def test_the_service_narrows_duckdb_pages_past_5000_rows(tmp_path):
+    """Pages past DuckDB's Top-N size, through the service, on 5,400 sessions held by each of two apps."""
+    from sessionscope.store.duckdb import DuckDBStore
+    from support.data import store_for_apps
+
+    assert DUCKDB.top_n_rows == 5000
+    docs = list(generate_sessions(5_400, days=3, seed=13, now=NOW.replace(tzinfo=UTC)))
+    store = store_for_apps(DuckDBStore(str(tmp_path / "s.duckdb")), APPS, docs, NOW)
+    try:
+        window = {**WINDOW, "value": {"lower": "2025-12-25T00:00:00Z", "upper": "2025-12-31T23:59:59Z"}}
+        filters = orjson.dumps([window]).decode()
+        want = [d["sessionId"] for d in sorted(
+            (d for d in docs if datetime(2025, 12, 25) <= _uploaded(d) <= HI),
+            key=lambda d: (-_uploaded(d).timestamp(), d["sessionId"]),
+        )]
+        assert len(want) > 5_100
+        settings, now = Settings(data_dir=tmp_path), NOW + timedelta(days=1)
+        for page, page_size, narrows in ((101, 50, True), (99, 50, False), (11, 500, False)):
+            params = {"filters": filters, "page": str(page), "page_size": str(page_size)}
+            got = service.list_sessions(store, settings, b"s" * 32, APPS[0], params, now)
+            assert [d["sessionId"] for d in got["data"]] == want[(page - 1) * page_size:page * page_size]
+            assert got["pagination"]["next"] == (page + 1 if len(want) > page * page_size else None)
+            # what the service decides: page 101 of 50 (offset + limit with the extra row: 5,051) is narrowed;
+            # page 99 (4,951) lies within the Top-N size; page 11 of 500 (5,501) needs more rows than the
+            # window holds, and is left as it is
+            plan = plan_list(APPS[0], parse_list(SESSIONS, params, now), shape.SESSION_COLUMNS)
+            assert (narrowed(plan, DUCKDB.top_n_rows, lambda p: _count(store, p)) is not plan) is narrows
+    finally:
+        store.close()
+
+
+def test_per_user_lists_and_exports_are_never_narrowed():
+    """A users page orders users by their totals over the whole window, and an export has no page."""
+    from sessionscope.catalog import USERS
+    from sessionscope.query.plan import plan_export
+
+    def count(plan: ListPlan) -> int:
+        raise AssertionError("no count is needed")
+
+    params = {"filters": orjson.dumps([WINDOW]).decode(), "page": "500", "page_size": "100"}
+    users = plan_list(APPS[0], parse_list(USERS, params, NOW), shape.USER_COLUMNS)
+    assert narrowed(users, 10, count) is users
+    export = plan_export(APPS[0], parse_list(SESSIONS, params, NOW), shape.SESSION_COLUMNS)
+    assert narrowed(export, 10, count) is export
