@@ -92,11 +92,11 @@ def _keys(resource: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 CASES = [
     ("sessions", []), ("sessions", [IOS]), ("sessions", [CART, IOS]),
-    ("events", []), ("events", [IOS]), ("events", [CART]),
+    ("events", []), ("events", [IOS]), ("events", [CART]), ("events", [CART, IOS]),
 ]
 
 
-@pytest.mark.parametrize(("resource", "filters"), CASES, ids=[f"{r}-{len(f)}" for r, f in CASES])
+@pytest.mark.parametrize(("resource", "filters"), CASES, ids=[f"{r}-" + ("+".join("ios" if f is IOS else "cart" for f in fs) or "all") for r, fs in CASES])
 def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
     docs = _docs()
     store = loaded_store(APPS, docs, NOW)
