@@ -1,9 +1,10 @@
-"""Deep pages narrowed to the window's newest rows (query/deep.py), on both embedded engines.
+"""Pages whose keys are read from the window's newest rows only (query/deep.py), on both embedded engines.
 
-Every page of sessions and of events, with filters on the session, on its events and on the event itself,
-is read twice: from the plan as it is and from the plan `narrowed` returns (with a Top-N size of three pages,
-so that most pages here lie deeper). Both must give the same rows, and together the order a plain Python sort
-of the documents gives. 40 sessions share one upload second, so some pages end inside that second. A second
+Every page of sessions, of events and of users, with filters on the session, on its events and on the event
+itself, is read twice: from the plan as it is and from the plan `narrowed` returns (with a Top-N size of three
+pages, so that most pages of sessions and events lie deeper; users pages are narrowed on every page). Both
+must give the same rows (a user's totals over the whole window included), and together the order a plain
+Python sort of the documents gives. 40 sessions share one upload second, so some pages end inside that second. A second
 app holds the very same documents: a count that saw them would narrow too far and lose rows. The service's
 own path is run on DuckDB past its real limit, 5,000 rows.
 """
@@ -18,7 +19,7 @@ import orjson
 import pytest
 
 from sessionscope import service, shape
-from sessionscope.catalog import EVENTS, SESSIONS
+from sessionscope.catalog import EVENTS, SESSIONS, USERS
 from sessionscope.demo import generate_sessions
 from sessionscope.query.deep import narrowed
 from sessionscope.query.dialects import DUCKDB
@@ -63,6 +64,13 @@ def _matches(doc: dict[str, Any], filters: list[dict[str, Any]]) -> bool:
 def _expected(resource: str, docs: list[dict[str, Any]], filters: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Session ids, or (session id, event position) pairs, newest upload first."""
     rows = []
+    if resource == "users":  # each user with a matching session, by its latest one's time, then by its id
+        latest: dict[str, datetime] = {}
+        for d in docs:
+            if _matches(d, filters):
+                user = d["user"]["uxcamuserid"]
+                latest[user] = max(latest.get(user, _uploaded(d)), _uploaded(d))
+        return [(u,) for u, _ in sorted(latest.items(), key=lambda kv: (-kv[1].timestamp(), kv[0]))]
     for d in docs:
         if resource == "sessions":
             if _matches(d, filters):
@@ -83,6 +91,9 @@ def _count(store: Any, plan: ListPlan) -> int:
 
 
 def _keys(resource: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    if resource == "users":
+        at = shape.USER_COLUMNS.index("uxcamuserid")
+        return [(r[at],) for r in rows]
     if resource == "sessions":
         at = shape.SESSION_COLUMNS.index("session_id")
         return [(r[at],) for r in rows]
@@ -93,18 +104,20 @@ def _keys(resource: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 CASES = [
     ("sessions", []), ("sessions", [IOS]), ("sessions", [CART, IOS]),
     ("events", []), ("events", [IOS]), ("events", [CART]), ("events", [CART, IOS]),
+    ("users", []), ("users", [IOS]), ("users", [CART, IOS]),
 ]
 
 
 @pytest.mark.parametrize(("resource", "filters"), CASES, ids=[f"{r}-" + ("+".join("ios" if f is IOS else "cart" for f in fs) or "all") for r, fs in CASES])
 def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
-    docs = _docs()
+    docs = _docs(1_200 if resource == "users" else 300)  # about 100 users with an iOS session
     store = loaded_store(APPS, docs, NOW)
-    kind, columns = (SESSIONS, shape.SESSION_COLUMNS) if resource == "sessions" else (EVENTS, shape.EVENT_COLUMNS)
+    kind, columns = {"sessions": (SESSIONS, shape.SESSION_COLUMNS), "events": (EVENTS, shape.EVENT_COLUMNS),
+                     "users": (USERS, shape.USER_COLUMNS)}[resource]
     want = _expected(resource, docs, filters)
-    page_size = max(3, len(want) // 30)  # about 30 pages
+    page_size = max(2, len(want) // 30)  # about 30 pages
     top_n = 3 * page_size
-    assert len(want) >= 25 * page_size
+    assert len(want) >= 15 * page_size
     probes: list[ListPlan] = []
 
     def count(plan: ListPlan) -> int:
@@ -121,11 +134,12 @@ def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
             assert _count(store, plan) == len(want)
         probes.clear()
         narrow = narrowed(plan, top_n, count)
-        if plan.offset + plan.limit <= top_n:
+        if plan.offset + plan.limit <= top_n and resource != "users":
             assert narrow is plan and not probes  # a page within the Top-N size costs nothing more
         if narrow is not plan:
             narrowed_pages += 1
-            assert narrow.scope.window.hi == plan.scope.window.hi and narrow.scope.window.lo > plan.scope.window.lo
+            assert narrow.scope == plan.scope and narrow.keys_from is not None  # only the keys are read later on
+            assert plan.scope.window.lo < narrow.keys_from < plan.scope.window.hi
             assert narrow == probes[-1] and _count(store, narrow) >= plan.offset + plan.limit
         rows = store.query(*render_list(store.dialect, narrow))
         assert rows == store.query(*render_list(store.dialect, plan))
@@ -168,16 +182,17 @@ def test_the_service_narrows_duckdb_pages_past_5000_rows(tmp_path):
         store.close()
 
 
-def test_per_user_lists_and_exports_are_never_narrowed():
-    """A users page orders users by their totals over the whole window, and an export has no page."""
-    from sessionscope.catalog import USERS
+def test_users_filtered_on_their_totals_and_exports_are_never_narrowed():
+    """A filter on a user's totals needs them over the whole window, and an export has no page."""
     from sessionscope.query.plan import plan_export
 
     def count(plan: ListPlan) -> int:
         raise AssertionError("no count is needed")
 
-    params = {"filters": orjson.dumps([WINDOW]).decode(), "page": "500", "page_size": "100"}
+    busy = {"attribute": "user_session_count", "operator": "greater", "value": 3}  # a user's total
+    params = {"filters": orjson.dumps([WINDOW, busy]).decode(), "page": "1", "page_size": "10"}
     users = plan_list(APPS[0], parse_list(USERS, params, NOW), shape.USER_COLUMNS)
     assert narrowed(users, 10, count) is users
+    params = {"filters": orjson.dumps([WINDOW]).decode(), "page": "500", "page_size": "100"}
     export = plan_export(APPS[0], parse_list(SESSIONS, params, NOW), shape.SESSION_COLUMNS)
     assert narrowed(export, 10, count) is export

@@ -1,18 +1,23 @@
-"""Deep pages on an engine that sorts every matching row once a page lies too deep (`Dialect.top_n_rows`).
+"""Reading a page's keys from the window's newest rows only, when the page lies among them.
 
-A page at offset O of limit L holds ranks O+1..O+L of the rows, newest first. Every one of the first N = O+L
-rows was uploaded at or after the N-th newest row's time, so any window start T with at least N matching rows
-in [T, window end] keeps all of them, in the same order, and leaves out only rows ranked after them. The
-engine then sorts the rows of [T, end] alone, which its zone maps find without reading the rest.
+A page at offset O of limit L holds ranks O+1..O+L, newest first. Every one of the first N = O+L rows was
+uploaded at or after the N-th newest row's time, so any time T with at least N matching rows in [T, window
+end] holds all of them, in the same order, and leaves out only rows ranked after them. The same holds for
+users, ranked by their latest matching session: a user with a matching session in [T, end] has its latest
+there, and every other user ranks after it. So the page's keys can be read from [T, end] alone
+(`ListPlan.keys_from`); the rows and a user's totals still come from the whole window. It is worth it:
+- for a per-user list (users), on any page: its keys come from a GROUP BY over every user in the window
+  (unless a filter tests a user's totals, which need the whole window: then the plan is left alone);
+- for other lists, on an engine that sorts every matching row once a page lies too deep
+  (`Dialect.top_n_rows`: DuckDB), on pages past that depth.
 
-T is found by counting the matching rows of the window's last hour, then of longer spans, until one holds
-N rows. Each span is the one that would hold N rows at the rate the last count saw, and a quarter more, but
-from 2 to 8 times the last: uploads come in daily waves, so an hour's rate says little of a day's. When that
-span would reach the window's start, the window stays as it is: the page's rows are most of the window's,
-and counting them would cost more than it saves. Each count reads the row groups of its span only, as the
-tables are in upload order. The rows are counted where the page's keys are read (render.render_count), under the same
-tenant, window and filters. Per-user lists (users) order users over the whole window, whose totals a narrower
-window would change: they are left alone.
+T is found by counting the matching rows (users) of the window's last hour, then of longer spans, until one
+holds N. Each span is the one that would hold N at the rate the last count saw, and a quarter more, but from
+2 to 8 times the last: uploads come in daily waves, so an hour's rate says little of a day's. When that span
+would reach the window's start, the plan is left alone: the page needs most of the window, and counting it
+would cost more than it saves. Each count reads the row groups (granules) of its span only, as the tables
+are in upload order; it counts where the page's keys are read (render.render_count), under the same tenant,
+window and filters.
 """
 
 from __future__ import annotations
@@ -22,22 +27,30 @@ from dataclasses import replace
 from datetime import timedelta
 
 from .plan import ListPlan
+from .render import reads_user_totals
 
 FIRST_SPAN = timedelta(hours=1)
 
 
+def _worth_it(plan: ListPlan, top_n_rows: int | None) -> bool:
+    if plan.limit is None:  # an export: no page
+        return False
+    if plan.scope.resource.per_user:
+        return not reads_user_totals(plan.scope)
+    return top_n_rows is not None and plan.offset + plan.limit > top_n_rows
+
+
 def narrowed(plan: ListPlan, top_n_rows: int | None, count: Callable[[ListPlan], int]) -> ListPlan:
-    """`plan` with its window starting as late as its page allows, when the page lies deeper than
-    `top_n_rows`; `count(plan)` is the number of rows the plan's list orders."""
-    if top_n_rows is None or plan.limit is None or plan.scope.resource.per_user:
+    """`plan` with its page's keys read from the latest time that holds them, where that is worth it;
+    `count(plan)` is the number of rows (users) its list orders from `plan.keys_from` on."""
+    if not _worth_it(plan, top_n_rows):
         return plan
+    assert plan.limit is not None
     needed = plan.offset + plan.limit
-    if needed <= top_n_rows:
-        return plan
     window = plan.scope.window
     span = FIRST_SPAN
     while window.hi - span > window.lo:
-        probe = replace(plan, scope=replace(plan.scope, window=replace(window, lo=window.hi - span)))
+        probe = replace(plan, keys_from=window.hi - span)
         found = count(probe)
         if found >= needed:
             return probe

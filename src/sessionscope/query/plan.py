@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from ..catalog import Resource
 from .spec import Filter, ListSpec, Window
@@ -28,6 +29,15 @@ class ListPlan:
     columns: tuple[str, ...]
     limit: int | None  # None: every row, unordered (export)
     offset: int
+    # the page's keys all lie at or after this time (query/deep.py): they are read from there on, while a
+    # user's totals still count the whole window
+    keys_from: datetime | None = None
+
+    def keys_scope(self) -> Scope:
+        """The scope the page's keys are read in."""
+        if self.keys_from is None:
+            return self.scope
+        return replace(self.scope, window=replace(self.scope.window, lo=self.keys_from))
 
 
 def plan_list(app_id: str, spec: ListSpec, columns: tuple[str, ...]) -> ListPlan:

@@ -174,8 +174,9 @@ def render_list(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict
         split = _split_filters(keys_first, plan.scope.filters)
         if dialect.late_rows or (split is not None and keys_first.everywhere):
             return _render_keys_first(b, plan, keys_first, split), b.params()
-    source = render_from(b, plan.scope)
-    where = render_where(b, plan.scope)
+    scope = plan.keys_scope()  # this query is the page itself
+    source = render_from(b, scope)
+    where = render_where(b, scope)
     columns = ", ".join(plan.columns)
     order = _order(resource)
     paging = "" if plan.limit is None else (
@@ -215,7 +216,7 @@ def _keys_source(
     narrower source (`split`) with its own filters and a semi-join on its partner's. `cut`: the partner's
     first offset + limit matching rows may stand in for all of them (`KeysFirst.counted_by`); a count of the
     rows needs them all."""
-    scope = plan.scope
+    scope = plan.keys_scope()
     if split is None:
         return [], render_from(b, scope), render_where(b, scope)
     own, partner = split
@@ -261,10 +262,12 @@ def _render_keys_first(
 
 
 def render_count(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dict[str, Any]]:
-    """How many rows the list orders (its pages' rows, before any offset), read where its page's keys are."""
+    """How many rows (users, for a per-user list) the list orders, counted where its page's keys are read."""
     b = SqlBuilder(dialect)
-    scope = plan.scope
-    assert not scope.resource.per_user, "a per-user list orders users, not rows"
+    scope = plan.keys_scope()
+    if scope.resource.per_user:  # the users with a matching row
+        assert not reads_user_totals(scope), "a filter on a user's totals needs the relation"
+        return f"SELECT count(DISTINCT user_key) FROM sessions WHERE {render_where(b, scope)}", b.params()
     via = KEYS_FIRST.get(scope.resource.relation)
     split = None if via is None else _split_filters(via, scope.filters)
     if via is not None and split is not None:
@@ -276,6 +279,11 @@ def render_count(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dic
 
 def _order(resource: Resource) -> str:
     return ", ".join([f"{resource.time_column} DESC", *(f"{k} ASC" for k in resource.order_key)])
+
+
+def reads_user_totals(scope: Scope) -> bool:
+    """Whether a filter of a per-user list tests a column its relation adds to the sessions' (a user's totals)."""
+    return any(_filter_columns(f) & ADDED_COLUMNS[scope.resource.relation] for f in scope.filters)
 
 
 def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
@@ -291,13 +299,14 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     scope, d = plan.scope, b.dialect
     resource = scope.resource
     time_col = resource.time_column
-    on_relation = any(_filter_columns(f) & ADDED_COLUMNS[resource.relation] for f in scope.filters)
-    where = render_where(b, scope)
+    on_relation = reads_user_totals(scope)
+    # the page's users, and their rows at its times, lie at or after `keys_from`; their totals count the window
+    where = render_where(b, plan.keys_scope())
     # the order keys after the time are the user's own (the same on all its rows): any row's value is its value
     keys = [f"{_expr(d, 'key_any', x=k)} AS page_k{i}" for i, k in enumerate(resource.order_key)]
     page_users = (
         f"SELECT user_key AS page_user, {_expr(d, 'key_max', x=time_col)} AS page_time, {', '.join(keys)} "
-        f"FROM {render_from(b, scope) if on_relation else 'sessions'} WHERE {where} GROUP BY user_key"
+        f"FROM {render_from(b, plan.keys_scope()) if on_relation else 'sessions'} WHERE {where} GROUP BY user_key"
     )
     if plan.limit is not None:
         page_order = ", ".join(["page_time DESC", *(f"page_k{i} ASC" for i in range(len(keys)))])
