@@ -141,6 +141,8 @@ def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
             assert narrow.scope == plan.scope and narrow.keys_from is not None  # only the keys are read later on
             assert plan.scope.window.lo < narrow.keys_from < plan.scope.window.hi
             assert narrow == probes[-1] and _count(store, narrow) >= plan.offset + plan.limit
+            _, values = render_list(store.dialect, narrow)  # the page's keys are read from that time on
+            assert narrow.keys_from in (values.values() if isinstance(values, dict) else values)
         rows = store.query(*render_list(store.dialect, narrow))
         assert rows == store.query(*render_list(store.dialect, plan))
         got.extend(_keys(resource, rows[:page_size]))
