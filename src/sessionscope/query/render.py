@@ -301,12 +301,14 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     time_col = resource.time_column
     on_relation = reads_user_totals(scope)
     # the page's users, and their rows at its times, lie at or after `keys_from`; their totals count the window
+    # (a filter on those totals needs them first, over the whole window: query/deep.py sets no keys_from then)
+    assert not (on_relation and plan.keys_from), "a filter on a user's totals needs the whole window"
     where = render_where(b, plan.keys_scope())
     # the order keys after the time are the user's own (the same on all its rows): any row's value is its value
     keys = [f"{_expr(d, 'key_any', x=k)} AS page_k{i}" for i, k in enumerate(resource.order_key)]
     page_users = (
         f"SELECT user_key AS page_user, {_expr(d, 'key_max', x=time_col)} AS page_time, {', '.join(keys)} "
-        f"FROM {render_from(b, plan.keys_scope()) if on_relation else 'sessions'} WHERE {where} GROUP BY user_key"
+        f"FROM {render_from(b, scope) if on_relation else 'sessions'} WHERE {where} GROUP BY user_key"
     )
     if plan.limit is not None:
         page_order = ", ".join(["page_time DESC", *(f"page_k{i} ASC" for i in range(len(keys)))])

@@ -23,8 +23,8 @@ class Dialect:
     # other columns of the kept rows only already (lazy materialization), and the extra scan slows it
     late_rows: bool = False
     # the most rows the engine keeps in a heap for ORDER BY ... LIMIT whatever it expects: past it (and past a
-    # share of the rows it expects), it sorts every matching row instead, so a deep page first narrows the
-    # window to the newest rows that hold it (query/deep.py); None: the engine needs no such help
+    # share of the rows it expects), it sorts every matching row instead, so a deeper page reads its keys from
+    # the newest rows that hold it (query/deep.py); None: the engine needs no such help
     top_n_rows: int | None = None
 
 
