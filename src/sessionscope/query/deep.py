@@ -50,7 +50,8 @@ def narrowed(plan: ListPlan, top_n_rows: int | None, count: Callable[[ListPlan],
     window = plan.scope.window
     span = FIRST_SPAN
     while window.hi - span > window.lo:
-        probe = replace(plan, keys_from=window.hi - span)
+        # whole seconds, as stored times are (earlier, never later: the count and the page bind the same time)
+        probe = replace(plan, keys_from=(window.hi - span).replace(microsecond=0))
         found = count(probe)
         if found >= needed:
             return probe
