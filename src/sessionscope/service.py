@@ -67,9 +67,13 @@ def _page(
 ) -> tuple[ListSpec, list[tuple[Any, ...]], bool]:
     """validate -> plan -> render -> execute: one page of a resource's rows, and whether more follow."""
     spec = parse_list(resource, params, now)
-    plan = narrowed(plan_list(appid, spec, columns), store.dialect.top_n_rows, lambda p: _count(store, p))
-    sql, values = render_list(store.dialect, plan)
-    rows = store.query(sql, values)
+    plan = plan_list(appid, spec, columns)
+    narrow = narrowed(plan, store.dialect.top_n_rows, lambda p: _count(store, p))
+    rows = store.query(*render_list(store.dialect, narrow))
+    if narrow is not plan and len(rows) < (plan.limit or 0):
+        # the counts saw enough rows after `keys_from`, the page did not: a write came between them (a re-sent
+        # session moved, say). Read the page again from the whole window, consistent with a single state
+        rows = store.query(*render_list(store.dialect, plan))
     return spec, rows[: spec.page_size], len(rows) > spec.page_size
 
 

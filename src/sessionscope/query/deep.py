@@ -13,9 +13,11 @@ there, and every other user ranks after it. So the page's keys can be read from 
 
 T is found by counting the matching rows (users) of the window's last hour, then of longer spans, until one
 holds N. Each span is the one that would hold N at the rate the last count saw, and a quarter more, but from
-2 to 8 times the last: uploads come in daily waves, so an hour's rate says little of a day's. When that span
-would reach the window's start, the plan is left alone: the page needs most of the window, and counting it
-would cost more than it saves. Each count reads the row groups (granules) of its span only, as the tables
+2 to 8 times the last: uploads come in daily waves, so an hour's rate says little of a day's (after an empty
+count, 8 times). When that span would reach the window's start (after an empty count, half the window), the
+plan is left alone: the page needs most of the window, and counting it would cost more than it saves. The
+counts and the page are separate queries: a write between them can leave fewer than N rows after T, and the
+page then comes back short; the caller reads it again from the plan as it was (service._page). Each count reads the row groups (granules) of its span only, as the tables
 are in upload order; it counts where the page's keys are read (render.render_count), under the same tenant,
 window and filters.
 """
@@ -48,18 +50,18 @@ def narrowed(plan: ListPlan, top_n_rows: int | None, count: Callable[[ListPlan],
     assert plan.limit is not None
     needed = plan.offset + plan.limit
     window = plan.scope.window
+    total = window.hi - window.lo
     span = FIRST_SPAN
-    while window.hi - span > window.lo:
-        # whole seconds, as stored times are (earlier, never later: the count and the page bind the same time)
-        probe = replace(plan, keys_from=(window.hi - span).replace(microsecond=0))
+    while span < total:
+        # whole seconds, as stored times are (floored: the count and the page bind the same time)
+        probe = replace(plan, keys_from=max(window.lo, (window.hi - span).replace(microsecond=0)))
         found = count(probe)
         if found >= needed:
             return probe
-        if not found:
-            span *= 8
-            continue
-        wanted = needed / found * 1.25  # times the span, at the rate just seen
-        if window.hi - span * wanted <= window.lo:
+        # the next span, in multiples of this one: at the rate just seen, the span holding `needed` and a
+        # quarter more (compared as ratios: a page number in the millions would overflow a date)
+        wanted = 8.0 if not found else needed / found * 1.25
+        if (not found and 8 * span >= total / 2) or (found and wanted * (span / total) >= 1):
             return plan  # the page needs most of the window: counting the rest would cost more than it saves
         span *= min(8.0, max(2.0, wanted))
     return plan

@@ -267,7 +267,8 @@ def render_count(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dic
     scope = plan.keys_scope()
     if scope.resource.per_user:  # the users with a matching row
         assert not reads_user_totals(scope), "a filter on a user's totals needs the relation"
-        return f"SELECT count(DISTINCT user_key) FROM sessions WHERE {render_where(b, scope)}", b.params()
+        users = _expr(dialect, "agg_count_distinct", x="user_key")
+        return f"SELECT {users} FROM sessions WHERE {render_where(b, scope)}", b.params()
     via = KEYS_FIRST.get(scope.resource.relation)
     split = None if via is None else _split_filters(via, scope.filters)
     if via is not None and split is not None:
