@@ -24,7 +24,7 @@ from sessionscope.demo import generate_sessions
 from sessionscope.query.deep import narrowed
 from sessionscope.query.dialects import DUCKDB
 from sessionscope.query.plan import ListPlan, plan_list
-from sessionscope.query.render import render_count, render_list
+from sessionscope.query.render import render_list
 from sessionscope.query.validate import parse_list
 from sessionscope.settings import Settings
 
@@ -91,11 +91,6 @@ def _expected(resource: str, docs: list[dict[str, Any]], filters: list[dict[str,
     return [r[1:] if resource == "events" else r[1:2] for r in rows]
 
 
-def _count(store: Any, plan: ListPlan) -> int:
-    sql, values = render_count(store.dialect, plan)
-    return int(store.query(sql, values)[0][0])
-
-
 def _keys(resource: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     if resource == "users":
         at = shape.USER_COLUMNS.index("uxcamuserid")
@@ -124,7 +119,7 @@ def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
     checked = all(f is IOS or f is CART for f in filters)  # by a Python sort; the others by the plain plan
     want = _expected(resource, docs, filters) if checked else []
     first = plan_list(APPS[0], parse_list(kind, {"filters": orjson.dumps([WINDOW, *filters]).decode()}, NOW), columns)
-    total = _count(store, first)  # the rows the list orders, in this app alone
+    total = service._count(store, first)  # the rows the list orders, in this app alone
     assert total == len(want) or not checked
     page_size = max(2, total // 30)  # about 30 pages
     top_n = 3 * page_size
@@ -133,7 +128,7 @@ def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
 
     def count(plan: ListPlan) -> int:
         probes.append(plan)
-        return _count(store, plan)
+        return service._count(store, plan)
 
     got: list[tuple[Any, ...]] = []
     narrowed_pages = 0
@@ -149,7 +144,7 @@ def test_a_narrowed_page_is_the_page(loaded_store, resource, filters):
             narrowed_pages += 1
             assert narrow.scope == plan.scope and narrow.keys_from is not None  # only the keys are read later on
             assert plan.scope.window.lo < narrow.keys_from < plan.scope.window.hi
-            assert narrow == probes[-1] and _count(store, narrow) >= plan.offset + plan.limit
+            assert narrow == probes[-1] and service._count(store, narrow) >= plan.offset + plan.limit
             _, values = render_list(store.dialect, narrow)  # the page's keys are read from that time on
             assert narrow.keys_from in (values.values() if isinstance(values, dict) else values)
         rows = store.query(*render_list(store.dialect, narrow))
@@ -189,7 +184,7 @@ def test_the_service_narrows_duckdb_pages_past_5000_rows(tmp_path):
             # page 99 (4,951) lies within the Top-N size; page 11 of 500 (5,501) needs more rows than the
             # window holds, and is left as it is
             plan = plan_list(APPS[0], parse_list(SESSIONS, params, now), shape.SESSION_COLUMNS)
-            assert (narrowed(plan, DUCKDB.top_n_rows, lambda p: _count(store, p)) is not plan) is narrows
+            assert (narrowed(plan, DUCKDB.top_n_rows, lambda p: service._count(store, p)) is not plan) is narrows
     finally:
         store.close()
 
@@ -238,7 +233,7 @@ def test_a_write_between_the_counts_and_the_page_is_read_again(tmp_path):
     try:
         params = {"filters": orjson.dumps([WINDOW]).decode(), "page_size": "10"}
         plan = plan_list(APPS[0], parse_list(USERS, params, NOW + timedelta(days=1)), shape.USER_COLUMNS)
-        narrow = narrowed(plan, None, lambda p: _count(store, p))
+        narrow = narrowed(plan, None, lambda p: service._count(store, p))
         assert narrow.keys_from is not None and narrow.keys_from > HI - timedelta(days=3)  # the race is real
         got = service.list_users(store, Settings(), APPS[0], params, NOW + timedelta(days=1))
         assert store.pages == 2  # the narrowed page, then the whole window's

@@ -17,9 +17,9 @@ holds N. Each span is the one that would hold N at the rate the last count saw, 
 count, 8 times). When that span would reach the window's start (after an empty count, half the window), the
 plan is left alone: the page needs most of the window, and counting it would cost more than it saves. The
 counts and the page are separate queries: a write between them can leave fewer than N rows after T, and the
-page then comes back short; the caller reads it again from the plan as it was (service._page). Each count reads the row groups (granules) of its span only, as the tables
-are in upload order; it counts where the page's keys are read (render.render_count), under the same tenant,
-window and filters.
+page then comes back short; the caller reads it again from the plan as it was (service._page). Each count
+reads the row groups (granules) of its span only, as the tables are in upload order; it counts where the
+page's keys are read (render.render_count), under the same tenant, window and filters.
 """
 
 from __future__ import annotations

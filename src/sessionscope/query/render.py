@@ -269,12 +269,8 @@ def render_count(dialect: Dialect, plan: ListPlan) -> tuple[str, list[Any] | dic
         assert not reads_user_totals(scope), "a filter on a user's totals needs the relation"
         users = _expr(dialect, "agg_count_distinct", x="user_key")
         return f"SELECT {users} FROM sessions WHERE {render_where(b, scope)}", b.params()
-    via = KEYS_FIRST.get(scope.resource.relation)
-    split = None if via is None else _split_filters(via, scope.filters)
-    if via is not None and split is not None:
-        _, source, where = _keys_source(b, plan, via, split, cut=False)
-    else:
-        source, where = render_from(b, scope), render_where(b, scope)
+    via = KEYS_FIRST[scope.resource.relation]  # every list but the per-user ones is cut on its keys first
+    _, source, where = _keys_source(b, plan, via, _split_filters(via, scope.filters), cut=False)
     return f"SELECT count(*) FROM {source} WHERE {where}", b.params()
 
 
