@@ -11,13 +11,15 @@ Modes are interleaved within each repetition so machine drift hits all of them a
 against the baseline before timing. Then: serialising a 50-row page, small-request throughput with 32
 clients, the ClickBench-style subset, and ingestion (HTTP batches of 100/1k/10k with a reader running, and
 `sessionscope import`, beside DuckDB's own read_json of the same file and the store's write of the same
-sessions already validated: see ingest_baselines). Results go to bench/results/suite.json (the previous run is kept as
-suite.previous.json, and its medians are shown beside the new ones) and suite.md.
+sessions already validated: see ingest_baselines). Results go to bench/results/NAME.json and NAME.md (NAME is
+`suite`, `suite-partial` for a run with --skip, or --name); the previous run of that name is kept as
+NAME.previous.* and its medians are shown beside the new ones.
 
 Usage: python bench/run.py [--sizes 1000000,10000000] [--engines duckdb,chdb] [--repeat 9] [--warmup 2]
-                           [--skip queries,ingest]
-(100M: `--sizes 100000000 --engines duckdb --repeat 3 --warmup 1 --skip ingest`, and the same with
-`--engines chdb`; DuckDB's 100M dataset holds `sessions` only. See bench/README.md.)
+                           [--skip queries,ingest] [--name suite-10m]
+(10M: `--sizes 10000000 --engines duckdb,chdb --repeat 3 --skip ingest --name suite-10m`; 100M:
+`--sizes 100000000 --engines duckdb --repeat 3 --warmup 1 --skip ingest --name suite-100m-duckdb`, and the
+same with `--engines chdb --name suite-100m`; DuckDB's 100M dataset holds `sessions` only. See bench/README.md.)
 """
 
 from __future__ import annotations
@@ -456,7 +458,24 @@ def measure_ingest(n: int, docs_per_size: int) -> dict:
 MODES = ("sql", "inproc", "http", "polars", "numpy")
 
 
-def table(rows: list[dict], previous: dict[tuple, float]) -> str:
+def keep_previous(name: str) -> dict[tuple, tuple[float, float]]:
+    """The medians (baseline, HTTP) of the last run named `name`, by (size, engine, query); its files are moved
+    to `name.previous.*`. An unnamed partial run (`suite-partial`, never kept) is set beside `suite.json`
+    and moves nothing."""
+    kept = name != "suite-partial"
+    last = RESULTS / f"{name if kept else 'suite'}.json"
+    if not last.exists():
+        return {}
+    old = json.loads(last.read_text())
+    if kept:
+        for ext in ("json", "md"):
+            if (RESULTS / f"{name}.{ext}").exists():
+                (RESULTS / f"{name}.{ext}").replace(RESULTS / f"{name}.previous.{ext}")
+    return {(r["size"], r["engine"], r["query"]): (r["sql"]["median_ms"], r["http"]["median_ms"])
+            for r in old.get("queries", [])}
+
+
+def table(rows: list[dict], previous: dict[tuple, tuple[float, float]]) -> str:
     head = ("| size | engine | query | sql ms (p95) | inproc | http | polars | numpy | http-inproc ms | prev sql/http ms |\n"
             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     lines = [head]
@@ -481,6 +500,9 @@ def main() -> None:
                     help="largest size with the numpy floor (its columns take about 90 bytes a session)")
     ap.add_argument("--ingest-docs", type=int, default=30_000, help="documents per ingest batch size")
     ap.add_argument("--skip", default="", help="comma-separated: queries, ingest")
+    ap.add_argument("--name", default="",
+                    help="the result set: bench/results/NAME.json and .md, the previous run of the same name kept as "
+                         "NAME.previous.* and shown beside it (default: suite, or suite-partial with --skip)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     skip = set(filter(None, args.skip.split(",")))
@@ -495,17 +517,8 @@ def main() -> None:
     if "ingest" not in skip:
         result["ingest"] = measure_ingest(sizes[0], args.ingest_docs)
 
-    # a run that skipped a section does not replace the kept results (nor move them to suite.previous)
-    name = "suite-partial" if skip else "suite"
-    previous_path = RESULTS / "suite.json"
-    previous: dict[tuple, tuple[float, float]] = {}
-    if previous_path.exists():
-        old = json.loads(previous_path.read_text())
-        previous = {(r["size"], r["engine"], r["query"]): (r["sql"]["median_ms"], r["http"]["median_ms"])
-                    for r in old.get("queries", [])}
-        if name == "suite":
-            previous_path.replace(RESULTS / "suite.previous.json")
-    report = table(result["queries"], previous)
+    name = args.name or ("suite-partial" if skip else "suite")
+    report = table(result["queries"], keep_previous(name))
     print("\n" + report)
     for key, extra in result["engines"].items():
         over = extra["http_overhead"]
