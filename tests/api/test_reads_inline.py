@@ -189,3 +189,42 @@ def test_errors_are_answered_on_either_path(served) -> None:
     assert r.status_code == 401 and r.json()["success"] is False
     r = client.put("/v2/session")
     assert r.status_code == 405 and r.json()["success"] is False
+
+
+def test_another_apps_write_leaves_this_apps_kept_answers(served) -> None:
+    """Kept answers are per app: app B's ingest leaves app A's dashboard answered from kept results, and
+    each app's next read after its own acknowledged write sees that write."""
+    client, store, headers = served
+    other = apps.create_app(store, "other")  # a write of no app: everything kept so far is discarded
+    theirs = {"appid": other.appid, "apikey": other.apikey}
+    ingest_theirs = {"appid": other.appid, "X-Ingest-Key": other.ingest_key}
+    docs = list(generate_sessions(8, days=3, seed=12, now=NOW - timedelta(hours=2)))
+    r = client.post("/v2/ingest/sessions", json=docs[:7], headers=ingest_theirs)
+    assert r.status_code == 200 and r.json()["accepted"] == 7
+
+    def count(app: str) -> int:  # outside any app's reads: recomputed after every write
+        return store.query("SELECT count(*) FROM sessions WHERE app_id = $1", [app])[0][0]
+
+    def sessions(extra: dict[str, str] | None = None) -> tuple[int, bool]:
+        """The analytics answer's session count, and whether it was the kept answer (no read ran)."""
+        store.threads.clear()
+        hits = store.results.hits
+        got = client.get("/v2/session/analytics", params={"filters": json.dumps([WINDOW])}, headers=extra)
+        assert got.status_code == 200, got.text
+        return got.json()["data"][0]["session_count"], store.threads == [] and store.results.hits == hits + 1
+
+    cached = store.results.enabled
+    mine = count(headers["appid"])
+    assert sessions() == (mine, False)
+    assert sessions() == (mine, cached)
+    assert sessions(theirs) == (7, False)
+    r = client.post("/v2/ingest/sessions", json=docs[7:], headers=ingest_theirs)  # the other app's write
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert sessions() == (mine, cached)  # still the kept answer, and still right
+    assert sessions(theirs) == (8, False) and count(other.appid) == 8
+    doc = next(iter(generate_sessions(1, days=1, seed=98, now=NOW - timedelta(minutes=5))))
+    doc["sessionId"] = "inline-mine-1"
+    r = client.post("/v2/ingest/sessions", json=[doc])  # this app's write
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert sessions() == (mine + 1, False) and count(headers["appid"]) == mine + 1
+    assert sessions(theirs) == (8, cached)

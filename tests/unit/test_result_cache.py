@@ -9,18 +9,18 @@ import pytest
 from sessionscope import apps
 from sessionscope.ingest import Limits, normalise_batch
 from sessionscope.store.duckdb import DuckDBStore
-from sessionscope.store.results import NotCached, ResultCache, cached_only
+from sessionscope.store.results import NotCached, ResultCache, cached_only, reading
 
 APP = "ab" * 12
 COUNT = "SELECT count(*) FROM sessions WHERE app_id = $1"
 
 
-def write(store: DuckDBStore, ids: list[str]) -> None:
+def write(store: DuckDBStore, ids: list[str], app: str = APP) -> None:
     docs = [{"sessionId": s, "property": {"uploadedServerTime": "2026-01-01T00:00:00Z"}, "user": {"uxcamuserid": "u"}}
             for s in ids]
-    b = normalise_batch(APP, docs, now=datetime(2026, 1, 1), limits=Limits())
+    b = normalise_batch(app, docs, now=datetime(2026, 1, 1), limits=Limits())
     assert not b.rejected
-    store.write_sessions(APP, b.sessions, b.events)
+    store.write_sessions(app, b.sessions, b.events)
 
 
 def test_a_repeated_query_is_served_until_a_write_commits(tmp_path: Path):
@@ -134,3 +134,84 @@ def test_chdb_keeps_results_until_its_next_write(tmp_path: Path):
         assert not apps.authenticate(store, creds.appid, creds.apikey, "apikey")
     finally:
         store.close()
+
+
+OTHER = "cd" * 12
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_a_write_discards_what_was_read_for_its_app_and_for_none_not_for_other_apps(tmp_path: Path, engine: str):
+    if engine == "duckdb":
+        store, count, videos, everything = (
+            DuckDBStore(str(tmp_path / "s.duckdb"), result_cache=16), COUNT,
+            "SELECT count(*) FROM sessions WHERE app_id = $1 AND has_video", "SELECT count(*) FROM sessions")
+        bind = lambda app: [app]  # noqa: E731
+    else:
+        from sessionscope.store.chdb import ChdbStore
+
+        store = ChdbStore(str(tmp_path / "ch"), result_cache=16)
+        count = "SELECT count() FROM sessions WHERE app_id = {app:String}"
+        videos, everything = count + " AND has_video", "SELECT count() FROM sessions"
+        bind = lambda app: {"app": app}  # noqa: E731
+    try:
+        write(store, ["a", "b"])
+        write(store, ["x"], OTHER)
+
+        def read(app: str | None, sql: str, params: object) -> tuple[int, bool]:
+            """The count, and whether it was a kept result."""
+            hits = store.results.hits
+            if app is None:
+                rows = store.query(sql, params)
+            else:
+                with reading(app):
+                    rows = store.query(sql, params)
+            return rows[0][0], store.results.hits == hits + 1
+
+        assert read(APP, count, bind(APP)) == (2, False)
+        assert read(OTHER, count, bind(OTHER)) == (1, False)
+        no_app = [] if engine == "duckdb" else {}
+        assert read(None, everything, no_app) == (3, False)
+        assert read(APP, count, bind(APP)) == (2, True)
+        assert read(OTHER, count, bind(OTHER)) == (1, True)
+        # the same query for another app's reads is another result: never served across apps
+        assert read(OTHER, count, bind(APP)) == (2, False)
+
+        write(store, ["c"])  # APP's write
+        assert read(OTHER, count, bind(OTHER)) == (1, True)  # kept: OTHER's rows did not change
+        assert read(APP, count, bind(APP)) == (3, False)
+        assert read(None, everything, no_app) == (4, False)  # read for no app: any write discards it
+
+        store.put_video(OTHER, "x", "/x.mp4", "video/mp4", 1)  # OTHER's write
+        assert read(APP, count, bind(APP)) == (3, True)
+        assert read(OTHER, videos, bind(OTHER)) == (1, False)
+        assert read(None, everything, no_app) == (4, False)
+
+        apps.create_app(store, "x")  # a write of no app: every kept result goes
+        assert read(APP, count, bind(APP)) == (3, False)
+        assert read(OTHER, count, bind(OTHER)) == (1, False)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("writer", "kept"), [(OTHER, True), (APP, False), (None, False)])
+def test_a_result_is_not_kept_when_a_write_that_stales_it_commits_while_it_runs(writer: str | None, kept: bool):
+    cache = ResultCache(max_entries=8)
+    started, release = threading.Event(), threading.Event()
+
+    def slow_query() -> list[tuple[str]]:
+        started.set()
+        release.wait(5)
+        return [("old",)]
+
+    def read_for_app() -> None:
+        with reading(APP):
+            cache.rows("q", [], slow_query)
+
+    t = threading.Thread(target=read_for_app)
+    t.start()
+    started.wait(5)
+    cache.bump(writer)  # a write commits while the query runs
+    release.set()
+    t.join()
+    with reading(APP):
+        assert cache.rows("q", [], lambda: [("new",)]) == [("old",) if kept else ("new",)]

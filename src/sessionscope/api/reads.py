@@ -8,11 +8,12 @@ dependency resolution, about 0.2 ms of server CPU a request.
 
 When the store keeps results (store/results.py), it also keeps each encoded answer, under the app, the path,
 the query string and body as sent, and the request's second (the only clock the answer reads); a repeated
-request is then answered with those bytes, and any committed write discards them. An answer not kept is
-computed on the event loop when every result it needs is kept: handing it to the thread pool and back cost
-about 0.2 ms, more than computing it (about 0.13 ms for a small analytics request). It runs under
-`cached_only()`, so a read that would wait for the engine raises `NotCached` instead, and the answer is
-then computed in the thread pool. A store whose cache is off (a ClickHouse server) always answers in the pool.
+request is then answered with those bytes, and a committed write of that app (or of no app) discards
+them, with every result read for the app (`reading`). An answer not kept is computed on the event loop
+when every result it needs is kept: handing it to the thread pool and back cost about 0.2 ms, more than
+computing it (about 0.13 ms for a small analytics request). It runs under `cached_only()`, so a read that
+would wait for the engine raises `NotCached` instead, and the answer is then computed in the thread pool.
+A store whose cache is off (a ClickHouse server) always answers in the pool.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import analytics, service
 from ..errors import ApiError, StoreUnavailable
-from ..store.results import NotCached, cached_only
+from ..store.results import NotCached, cached_only, reading
 from .deps import load_json_body, query_params, read_app
 from .params import ANALYTICS, LIST, documented
 from .responses import JSON, error_response, unavailable_response
@@ -84,17 +85,18 @@ async def answer(read: Read, request: Request) -> Response:
         if not cache.enabled:
             return JSON(await run_in_threadpool(read.answer, state, appid, params, now))
         # The encoded answer is kept like a result: it is a function of the app, the parameters as sent, the
-        # request's second and the stored data, and any committed write discards it with the rest.
+        # request's second and the app's stored data, and the app's next write discards it with the rest.
         key = ("answer", read.path, appid, request.scope.get("query_string", b""), getattr(request, "_body", b""), now)
 
         def encoded() -> bytes:
             return JSON(read.answer(state, appid, params, now)).body
 
-        try:
-            with cached_only():
-                body = cache.kept(key, encoded, _small)
-        except NotCached:
-            body = await run_in_threadpool(cache.kept, key, encoded, _small)
+        with reading(appid):  # what it keeps is discarded by this app's writes, not by other apps'
+            try:
+                with cached_only():
+                    body = cache.kept(key, encoded, _small)
+            except NotCached:
+                body = await run_in_threadpool(cache.kept, key, encoded, _small)
         return Response(body, media_type=JSON.media_type)
     except ApiError as exc:
         return error_response(exc)

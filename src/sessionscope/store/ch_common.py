@@ -258,14 +258,14 @@ class ClickHouseStore:
             self.migrate()
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """The write lock; kept results are discarded when the write ends, whether or not it succeeded (a
-        failed write may have changed some tables)."""
+    def _writing(self, app_id: str | None = None) -> Iterator[None]:
+        """The write lock; kept results (of `app_id`'s reads, or all) are discarded when the write ends, whether
+        or not it succeeded (a failed write may have changed some tables)."""
         with self._write_lock:
             try:
                 yield
             finally:
-                self.results.bump()
+                self.results.bump(app_id)
 
     # -- plumbing -------------------------------------------------------------------------
     def _sharded(self, table: str) -> str:
@@ -322,7 +322,7 @@ class ClickHouseStore:
             return
         ids = sessions.column("session_id").to_pylist()
         users_column = sessions.column("uxcamuserid").to_pylist()
-        with self._writing():
+        with self._writing(app_id):
             version = time.time_ns()
             stored = self.query(
                 "SELECT DISTINCT session_id, uxcamuserid FROM sessions "
@@ -428,7 +428,7 @@ class ClickHouseStore:
 
     def put_video(self, app_id: str, session_id: str, path: str, content_type: str, size: int) -> bool:
         params = {"app": app_id, "sid": session_id}
-        with self._writing():
+        with self._writing(app_id):
             found = self.query(
                 "SELECT count() FROM sessions WHERE app_id = {app:String} AND session_id = {sid:String}", params
             )

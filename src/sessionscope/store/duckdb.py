@@ -398,7 +398,7 @@ class DuckDBStore:
                 if app_id in self._pending:
                     self._pending[app_id].append((hashes, minutes))
                 cur.execute("COMMIT")
-                self.results.bump()
+                self.results.bump(app_id)
             except Exception as exc:
                 _rollback(cur)
                 if _unavailable(exc):
@@ -518,7 +518,7 @@ class DuckDBStore:
                     "UPDATE sessions SET has_video = true WHERE app_id = $1 AND session_id = $2", [app_id, session_id]
                 )
                 cur.execute("COMMIT")
-                self.results.bump()
+                self.results.bump(app_id)
                 return True
             except Exception as exc:
                 _rollback(cur)

@@ -12,6 +12,14 @@ the work again where it may wait.
 Exactness: the version is bumped after a write commits and before the write is acknowledged, so a request
 sent after an ingest request returned never sees a result from before it. Only results of at most
 `max_rows` rows are kept, and at most `max_entries` of them (least recently used go first).
+
+Per app: a write that names its app (a batch of sessions, a replay) discards only what was read for that
+app, and what was read for no app in particular. A read names its app with `reading(appid)`; the API's
+reads do, for the app the request authenticated as. That is exact because every row a read of an app can
+see carries that app's id and the query compiler adds the app filter to every query it renders (tenant
+isolation by construction). Any other write (`bump()` without an app: apps, keys, migrations, copies)
+discards everything. So a server whose apps ingest all day keeps answering each dashboard from kept
+results between that app's own writes.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from typing import Any, TypeVar
 Row = tuple[Any, ...]
 T = TypeVar("T")
 _CACHED_ONLY: ContextVar[bool] = ContextVar("sessionscope_cached_only", default=False)
+_APP: ContextVar[str | None] = ContextVar("sessionscope_reading_app", default=None)
 
 
 class NotCached(Exception):
@@ -43,6 +52,18 @@ def cached_only() -> Iterator[None]:
         _CACHED_ONLY.reset(token)
 
 
+@contextmanager
+def reading(appid: str) -> Iterator[None]:
+    """Within this block (this thread or task, and the worker threads it hands work to), every read is of
+    `appid`'s data only: what it keeps is discarded by that app's writes and by writes of no app, not by
+    other apps' writes."""
+    token = _APP.set(appid)
+    try:
+        yield
+    finally:
+        _APP.reset(token)
+
+
 def _frozen(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_frozen(v) for v in value)
@@ -57,16 +78,30 @@ class ResultCache:
     def __init__(self, max_entries: int = 256, max_rows: int = 5_000) -> None:
         self.max_entries = max_entries
         self.max_rows = max_rows
-        self.version = 0  # committed writes so far
+        self.version = 0  # committed writes so far, of any app or none
+        self._global = 0  # writes of no app in particular: they stale every result
+        self._apps: dict[str, int] = {}  # writes of each app: they stale that app's results
         self.hits = self.misses = 0
-        self._entries: OrderedDict[Any, Any] = OrderedDict()  # rows, or whole answers (api/reads.py)
+        # (the app read for or None, key) -> rows, or whole answers (api/reads.py)
+        self._entries: OrderedDict[tuple[str | None, Any], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def bump(self) -> None:
-        """A write has committed: every kept result is now stale."""
+    def bump(self, app: str | None = None) -> None:
+        """A write has committed: the results kept for `app`, and those kept for no app, are now stale; with
+        no app, every kept result is."""
         with self._lock:
             self.version += 1
-            self._entries.clear()
+            if app is None:
+                self._global += 1
+                self._entries.clear()
+                return
+            self._apps[app] = self._apps.get(app, 0) + 1
+            for key in [k for k in self._entries if k[0] is None or k[0] == app]:
+                del self._entries[key]
+
+    def _stamp(self, app: str | None) -> tuple[int, ...]:
+        """What must not change while a result for `app` is computed for it to be kept (under the lock)."""
+        return (self.version,) if app is None else (self._global, self._apps.get(app, 0))
 
     @property
     def enabled(self) -> bool:
@@ -89,8 +124,10 @@ class ResultCache:
         meanwhile. `engine_read`: `run` waits for the engine, so under `cached_only()` a miss raises
         NotCached instead (uncounted); otherwise `run` itself decides (api/reads.py keeps whole answers,
         computed from kept rows)."""
+        app = _APP.get()
+        key = (app, key)  # a result read for an app is only ever served to a read of that app
         with self._lock:
-            version = self.version
+            stamp = self._stamp(app)
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
@@ -102,7 +139,7 @@ class ResultCache:
         value = run()
         if keep(value):
             with self._lock:
-                if version == self.version:  # no write committed while it ran
+                if stamp == self._stamp(app):  # no write that stales it committed while it ran
                     self._entries[key] = value
                     while len(self._entries) > self.max_entries:
                         self._entries.popitem(last=False)

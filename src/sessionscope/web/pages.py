@@ -3,6 +3,7 @@ and analytics. Thin: read the URL, call the services, hand the results to a temp
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ..catalog.types import JSON
 from ..detail import ALL_TIME, session_detail
 from ..errors import ApiError
 from ..query.metrics import PRIMARY_COUNT
+from ..store.results import reading
 from . import charts, filters
 from . import format as fmt
 from .auth import Viewer, login_redirect, viewer
@@ -67,6 +69,18 @@ def _filter_form(
         "bad_row": bad_row,
         "has_window": any(f.get("attribute") == "date_range" for f in active),
     }
+
+
+def _reads_of_app(page_view: Callable[..., Response]) -> Callable[..., Response]:
+    """A page that reads one app's data: its reads are kept until that app's next write, not any app's
+    (store/results.py `reading`)."""
+
+    @functools.wraps(page_view)
+    def scoped(request: Request, appid: str, **kwargs: Any) -> Response:
+        with reading(appid):
+            return page_view(request, appid, **kwargs)
+
+    return scoped
 
 
 def _guard(request: Request, appid: str) -> Viewer | Response:
@@ -158,6 +172,7 @@ def _list_page(
 
 
 @router.get("/app/{appid}/sessions/list/{page_no}")
+@_reads_of_app
 def session_list(
     request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep, secret: SecretDep
 ) -> Response:
@@ -178,6 +193,7 @@ def session_list(
 
 
 @router.get("/app/{appid}/sessions/list/{page_no}/{session_id}")
+@_reads_of_app
 def session_page(
     request: Request,
     appid: str,
@@ -219,6 +235,7 @@ def session_page(
 
 
 @router.get("/app/{appid}/events/list/{page_no}")
+@_reads_of_app
 def event_list(
     request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep
 ) -> Response:
@@ -318,6 +335,7 @@ def _groupings(params: Any, max_groups: int) -> list[Grouping]:
 
 
 @router.get("/app/{appid}/analytics")
+@_reads_of_app
 def analytics_page(request: Request, appid: str, store: StoreDep, settings: SettingsDep) -> Response:
     who = _guard(request, appid)
     if isinstance(who, Response):
