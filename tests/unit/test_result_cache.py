@@ -181,6 +181,8 @@ def test_a_write_discards_what_was_read_for_its_app_and_for_none_not_for_other_a
         assert read(APP, count, bind(APP)) == (3, False)
         assert read(None, everything, no_app) == (4, False)  # read for no app: any write discards it
 
+        assert read(OTHER, videos, bind(OTHER)) == (0, False)
+        assert read(OTHER, videos, bind(OTHER)) == (0, True)
         store.put_video(OTHER, "x", "/x.mp4", "video/mp4", 1)  # OTHER's write
         assert read(APP, count, bind(APP)) == (3, True)
         assert read(OTHER, videos, bind(OTHER)) == (1, False)
