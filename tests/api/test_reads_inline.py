@@ -228,3 +228,34 @@ def test_another_apps_write_leaves_this_apps_kept_answers(served) -> None:
     assert r.status_code == 200 and r.json()["accepted"] == 1
     assert sessions() == (mine + 1, False) and count(headers["appid"]) == mine + 1
     assert sessions(theirs) == (8, cached)
+
+
+def test_a_dashboard_page_keeps_its_reads_across_another_apps_write(served) -> None:
+    client, store, headers = served
+    if not store.results.enabled:
+        pytest.skip("kept results only")
+    other = apps.create_app(store, "other")
+    r = client.post("/login", data={"appid": headers["appid"], "apikey": headers["apikey"], "next": ""},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    cookie = {"Cookie": r.headers["set-cookie"].split(";", 1)[0]}
+    page = f"/app/{headers['appid']}/analytics?g1=device_country"
+
+    def new_reads() -> int:
+        """Reads the page ran on the engine (not kept results), and a check that it rendered."""
+        misses = store.results.misses
+        got = client.get(page, headers=cookie)
+        assert got.status_code == 200 and "<table" in got.text, got.text[:300]
+        return store.results.misses - misses
+
+    assert new_reads() > 0
+    assert new_reads() == 0
+    docs = list(generate_sessions(3, days=1, seed=13, now=NOW - timedelta(hours=1)))
+    r = client.post("/v2/ingest/sessions", json=docs, headers={"appid": other.appid, "X-Ingest-Key": other.ingest_key})
+    assert r.status_code == 200 and r.json()["accepted"] == 3
+    assert new_reads() == 0  # the other app's write left this app's reads kept
+    doc = next(iter(generate_sessions(1, days=1, seed=97, now=NOW - timedelta(minutes=5))))
+    doc["sessionId"] = "inline-dashboard-1"
+    r = client.post("/v2/ingest/sessions", json=[doc])
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert new_reads() > 0  # this app's write: read again
