@@ -5,7 +5,8 @@ protocols on uvloop that send one pre-encoded request and parse only the status 
 of the answer: a client written with `http.client` and threads spends ~150 µs of CPU per request, which
 on a 2-core machine takes a core away from the server it measures.
 
-Usage: python bench/rps_client.py PORT URL --clients 32 --seconds 10 --header k=v ...
+Usage: python bench/rps_client.py PORT URL [URL ...] --clients 32 --seconds 10 --header k=v ...
+       (with several URLs, client k sends URL k mod their number: so many distinct requests at once)
        (--until-file PATH: run until PATH exists instead of for --seconds;
         --start-file PATH: connect, then wait until PATH exists before the first request)
 """
@@ -73,17 +74,20 @@ def _content_length(head: bytes) -> int:
 
 
 async def _run(
-    port: int, url: str, headers: dict[str, str], clients: int, seconds: float, until_file: str | None,
+    port: int, urls: list[str], headers: dict[str, str], clients: int, seconds: float, until_file: str | None,
     start_file: str | None,
 ) -> dict[str, float]:
     loop = asyncio.get_running_loop()
-    lines = [f"GET {url} HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    requests = []
+    for url in urls:
+        lines = [f"GET {url} HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+        requests.append(("\r\n".join(lines) + "\r\n\r\n").encode())
     deadline = [math.inf]
     protocols = []
-    for _ in range(clients):
+    for k in range(clients):
         done: asyncio.Future[None] = loop.create_future()
-        _, proto = await loop.create_connection(lambda d=done: _Client(request, deadline, d), "127.0.0.1", port)
+        request = requests[k % len(requests)]
+        _, proto = await loop.create_connection(lambda d=done, r=request: _Client(r, deadline, d), "127.0.0.1", port)
         protocols.append(proto)
     while start_file is not None and not os.path.exists(start_file):
         await asyncio.sleep(0.01)
@@ -113,7 +117,7 @@ async def _run(
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("port", type=int)
-    ap.add_argument("url")
+    ap.add_argument("urls", nargs="+", metavar="URL")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--header", action="append", default=[])
@@ -127,7 +131,7 @@ def main() -> None:
         runner = uvloop.run
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
         runner = asyncio.run
-    print(json.dumps(runner(_run(args.port, args.url, headers, args.clients, args.seconds, args.until_file, args.start_file))))
+    print(json.dumps(runner(_run(args.port, args.urls, headers, args.clients, args.seconds, args.until_file, args.start_file))))
 
 
 if __name__ == "__main__":

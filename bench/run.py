@@ -315,16 +315,18 @@ SMALL = {"filters": [{"attribute": "date_range", "operator": "between_dates",
                      {"attribute": "device_country", "operator": "equal", "value": "USA"}]}
 
 
-def latency_client(port: int, url: str, meta: dict, clients: int, seconds: float) -> dict:
-    """`rps_client.py` in its own process: `clients` keep-alive clients repeat one GET for `seconds`."""
+def latency_client(port: int, url: str | list[str], meta: dict, clients: int, seconds: float) -> dict:
+    """`rps_client.py` in its own process: `clients` keep-alive clients repeat one GET for `seconds` (with
+    several URLs, client k repeats URL k mod their number)."""
+    urls = [url] if isinstance(url, str) else url
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "rps_client.py"), str(port), url, "--clients", str(clients),
+        [sys.executable, str(ROOT / "bench" / "rps_client.py"), str(port), *urls, "--clients", str(clients),
          "--seconds", str(seconds), "--header", f"appid={meta['appid']}", "--header", f"apikey={meta['apikey']}"],
         capture_output=True, text=True, check=True,
     )
     out = json.loads(proc.stdout)
     if out["errors"]:
-        raise RuntimeError(f"{url}: {out['errors']} answers were not 200")
+        raise RuntimeError(f"{urls[0]}: {out['errors']} answers were not 200")
     return out
 
 
