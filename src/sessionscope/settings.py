@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
     result_cache: int = Field(
         256,
-        description="Query results (and encoded answers) the embedded store (DuckDB, chDB) keeps and reuses until its next "
-        "write, so a repeated request does not run again (0 = off). Exact: any committed write discards them all.",
+        description="Query results (and encoded answers) the embedded store (DuckDB, chDB) keeps and reuses, so a repeated "
+        "request does not run again (0 = off). Exact: a committed write of an app's sessions discards what was read for "
+        "that app; a change of apps or keys discards them all.",
     )
     ingest_workers: int = Field(
         1,
