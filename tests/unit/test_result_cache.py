@@ -173,12 +173,14 @@ def test_a_write_discards_what_was_read_for_its_app_and_for_none_not_for_other_a
         assert read(None, everything, no_app) == (3, False)
         assert read(APP, count, bind(APP)) == (2, True)
         assert read(OTHER, count, bind(OTHER)) == (1, True)
-        # the same query for another app's reads is another result: never served across apps
+        # a read scoped to one app that does not bind its id is kept as a read of no app
         assert read(OTHER, count, bind(APP)) == (2, False)
+        assert read(OTHER, count, bind(APP)) == (2, True)
 
         write(store, ["c"])  # APP's write
         assert read(OTHER, count, bind(OTHER)) == (1, True)  # kept: OTHER's rows did not change
         assert read(APP, count, bind(APP)) == (3, False)
+        assert read(OTHER, count, bind(APP)) == (3, False)  # kept as no app's: discarded
         assert read(None, everything, no_app) == (4, False)  # read for no app: any write discards it
 
         assert read(OTHER, videos, bind(OTHER)) == (0, False)
@@ -207,7 +209,7 @@ def test_a_result_is_not_kept_when_a_write_that_stales_it_commits_while_it_runs(
 
     def read_for_app() -> None:
         with reading(APP):
-            cache.rows("q", [], slow_query)
+            cache.rows("q", [APP], slow_query)
 
     t = threading.Thread(target=read_for_app)
     t.start()
@@ -216,4 +218,25 @@ def test_a_result_is_not_kept_when_a_write_that_stales_it_commits_while_it_runs(
     release.set()
     t.join()
     with reading(APP):
-        assert cache.rows("q", [], lambda: [("new",)]) == [("old",) if kept else ("new",)]
+        assert cache.rows("q", [APP], lambda: [("new",)]) == [("old",) if kept else ("new",)]
+
+
+def test_chdb_writes_read_the_engine_not_kept_results(tmp_path: Path):
+    """What a write reads to decide what it writes (stored ids, users' summaries, kept replays) comes from
+    the engine, never from kept results, whichever app's reads the calling context is scoped to."""
+    from sessionscope.store.chdb import ChdbStore
+
+    store = ChdbStore(str(tmp_path / "ch"), result_cache=16)
+    try:
+        write(store, ["a", "b"])
+        store.put_video(APP, "a", "/x.mp4", "video/mp4", 1)
+        counted = (store.results.hits, store.results.misses)
+        with reading(OTHER):
+            write(store, ["a", "c"])  # replaces "a" (its replay kept), adds "c"
+            assert store.put_video(APP, "c", "/c.mp4", "video/mp4", 1)
+        assert (store.results.hits, store.results.misses) == counted
+        rows = store.query("SELECT session_id, has_video FROM sessions WHERE app_id = {app:String} ORDER BY 1",
+                           {"app": APP})
+        assert rows == [("a", True), ("b", False), ("c", True)]
+    finally:
+        store.close()

@@ -94,9 +94,9 @@ async def answer(read: Read, request: Request) -> Response:
         with reading(appid):  # what it keeps is discarded by this app's writes, not by other apps'
             try:
                 with cached_only():
-                    body = cache.kept(key, encoded, _small)
+                    body = cache.kept(key, encoded, _small, app=appid)
             except NotCached:
-                body = await run_in_threadpool(cache.kept, key, encoded, _small)
+                body = await run_in_threadpool(cache.kept, key, encoded, _small, app=appid)
         return Response(body, media_type=JSON.media_type)
     except ApiError as exc:
         return error_response(exc)

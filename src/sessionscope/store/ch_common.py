@@ -301,7 +301,13 @@ class ClickHouseStore:
     # -- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
         named = _named(params)
-        return self.results.rows(sql, [named], lambda: to_rows(self.driver.arrow(sql, serialize(named))))
+        return self.results.rows(sql, [named], lambda: self._query_engine(sql, named))
+
+    def _query_engine(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        """Rows straight from the engine, never kept: what a write reads to decide what it writes (kept
+        results are per app, and whichever app's reads the calling context is scoped to does not matter
+        here)."""
+        return to_rows(self.driver.arrow(sql, serialize(_named(params))))
 
     def query_arrow(self, sql: str, params: Any) -> pa.Table:
         return naive_times(self.driver.arrow(sql, serialize(_named(params))))
@@ -324,7 +330,7 @@ class ClickHouseStore:
         users_column = sessions.column("uxcamuserid").to_pylist()
         with self._writing(app_id):
             version = time.time_ns()
-            stored = self.query(
+            stored = self._query_engine(
                 "SELECT DISTINCT session_id, uxcamuserid FROM sessions "
                 "WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}",
                 {"app": app_id, "ids": ids},
@@ -359,7 +365,7 @@ class ClickHouseStore:
     def _user_summaries(self, app_id: str, users: list[str], batch_ids: list[str]) -> dict[str, numbering.UserSummary]:
         """What is stored for each user, apart from the batch's own sessions (older versions of them)."""
         firsts = ", ".join(f"any({c})" for c in numbering.FIRST_COLUMNS)
-        rows = self.query(
+        rows = self._query_engine(
             f"SELECT uxcamuserid, uniqExact(session_id), max(started_at), {firsts} FROM sessions "
             "WHERE app_id = {app:String} AND uxcamuserid IN {users:Array(String)} "
             "AND session_id NOT IN {ids:Array(String)} GROUP BY uxcamuserid",
@@ -388,7 +394,7 @@ class ClickHouseStore:
         """An uploaded replay outlives a re-sent session document."""
         with_video = {
             r[0]
-            for r in self.query(
+            for r in self._query_engine(
                 "SELECT session_id FROM videos WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}",
                 {"app": app_id, "ids": replaced},
             )
@@ -429,7 +435,7 @@ class ClickHouseStore:
     def put_video(self, app_id: str, session_id: str, path: str, content_type: str, size: int) -> bool:
         params = {"app": app_id, "sid": session_id}
         with self._writing(app_id):
-            found = self.query(
+            found = self._query_engine(
                 "SELECT count() FROM sessions WHERE app_id = {app:String} AND session_id = {sid:String}", params
             )
             if not found[0][0]:

@@ -17,7 +17,8 @@ Per app: a write that names its app (a batch of sessions, a replay) discards onl
 app, and what was read for no app in particular. A read names its app with `reading(appid)`; the API's
 reads do, for the app the request authenticated as. That is exact because every row a read of an app can
 see carries that app's id and the query compiler adds the app filter to every query it renders (tenant
-isolation by construction). Any other write (`bump()` without an app: apps, keys, migrations, copies)
+isolation by construction); a query that does not bind the app's id among its values is kept as a read
+of no app whatever its scope says. Any other write (`bump()` without an app: apps, keys, migrations, copies)
 discards everything. So a server whose apps ingest all day keeps answering each dashboard from kept
 results between that app's own writes.
 """
@@ -50,6 +51,13 @@ def cached_only() -> Iterator[None]:
         yield
     finally:
         _CACHED_ONLY.reset(token)
+
+
+def _binds(values: Any, app: str) -> bool:
+    """Whether a query's frozen parameter values (`_frozen`) include the app id `app` as a string."""
+    if values == ("str", app):
+        return True
+    return isinstance(values, tuple) and any(_binds(v, app) for v in values)
 
 
 @contextmanager
@@ -117,14 +125,21 @@ class ResultCache:
             if _CACHED_ONLY.get():
                 raise NotCached
             return run()
-        return list(self.kept(key, run, lambda rows: len(rows) <= self.max_rows, engine_read=True))
-
-    def kept(self, key: Any, run: Callable[[], T], keep: Callable[[T], bool], *, engine_read: bool = False) -> T:
-        """The value kept under `key`, or `run()`'s, then kept if `keep` says so and no write committed
-        meanwhile. `engine_read`: `run` waits for the engine, so under `cached_only()` a miss raises
-        NotCached instead (uncounted); otherwise `run` itself decides (api/reads.py keeps whole answers,
-        computed from kept rows)."""
+        # A read counts as its scope's app only if it binds that app's id (every query the compiler renders
+        # does); any other is kept as a read of no app, which every write discards.
         app = _APP.get()
+        owner = app if app is not None and _binds(key[1], app) else None
+        return list(self.kept(key, run, lambda rows: len(rows) <= self.max_rows, engine_read=True, app=owner))
+
+    def kept(
+        self, key: Any, run: Callable[[], T], keep: Callable[[T], bool], *, engine_read: bool = False,
+        app: str | None = None,
+    ) -> T:
+        """The value kept under `key`, or `run()`'s, then kept if `keep` says so and no write that stales it
+        committed meanwhile. `app`: the one app whose data the value is computed from (its writes, and
+        writes of no app, discard it), or None (every write does). `engine_read`: `run` waits for the
+        engine, so under `cached_only()` a miss raises NotCached instead (uncounted); otherwise `run` itself
+        decides (api/reads.py keeps whole answers, computed from kept rows)."""
         key = (app, key)  # a result read for an app is only ever served to a read of that app
         with self._lock:
             stamp = self._stamp(app)

@@ -4,6 +4,7 @@ and analytics. Thin: read the URL, call the services, hand the results to a temp
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import re
 from collections.abc import Callable
@@ -73,7 +74,8 @@ def _filter_form(
 
 def _reads_of_app(page_view: Callable[..., Response]) -> Callable[..., Response]:
     """A page that reads one app's data: its reads are kept until that app's next write, not any app's
-    (store/results.py `reading`)."""
+    (store/results.py `reading`). For plain (sync) views, which FastAPI runs in its thread pool."""
+    assert not inspect.iscoroutinefunction(page_view), "an async view would run after the scope ended"
 
     @functools.wraps(page_view)
     def scoped(request: Request, appid: str, **kwargs: Any) -> Response:
