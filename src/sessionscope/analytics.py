@@ -6,7 +6,7 @@ shapes the grouped rows: time-bucket filling, ordering, pagination, percentage c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from itertools import product
 from typing import Any
@@ -53,8 +53,6 @@ def run_analytics(
     plan = plan_analytics(appid, spec)
     groups = execute(store, plan)
     kept = kept_values(spec.group_by, groups)
-    fill_buckets(spec, groups)
-    ordered = order(spec, groups)
 
     previous: dict[Key, list[Any]] = {}
     if spec.comparison:
@@ -64,12 +62,11 @@ def run_analytics(
         )
 
     start = (spec.page - 1) * spec.page_size
-    page = ordered[start : start + spec.page_size]
-    data = [shape_row(spec, settings, appid, key, groups[key], kept, previous) for key in page]
+    page, has_next = ordered_page(spec, groups, start, spec.page_size)
+    data = [shape_row(spec, settings, appid, key, values, kept, previous) for key, values in page]
     body: dict[str, Any] = {"success": True, "data": data}
     if spec.comparison and not spec.group_by:
         return body  # as the reference: a comparison of totals carries no pagination
-    has_next = len(ordered) > start + spec.page_size
     body["pagination"] = {
         "current": spec.page,
         "next": spec.page + 1 if has_next else None,
@@ -111,39 +108,95 @@ def bucket_start(unit: str, day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
-def window_days(window: Window) -> list[date]:
+def window_days(window: Window) -> Iterator[date]:
     """Days the window touches, minus days it excludes entirely."""
-    days = []
-    day = window.lo.date()
-    while day <= window.hi.date():
+    day, last, one = window.lo.date(), window.hi.date(), timedelta(days=1)
+    if not window.excluded:
+        while day <= last:
+            yield day
+            day += one
+        return
+    while day <= last:
         start = datetime(day.year, day.month, day.day)
         end = start + timedelta(days=1) - timedelta(seconds=1)
         if not any(lo <= max(start, window.lo) and min(end, window.hi) <= hi for lo, hi in window.excluded):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
+            yield day
+        day += one
 
 
-def fill_buckets(spec: AnalyticsSpec, groups: dict[Key, list[Any]]) -> None:
-    """Add the window's empty time buckets (zero counts, null otherwise) for every observed value of the
-    other level, so that each series has every bucket."""
+def ordered_page(
+    spec: AnalyticsSpec, groups: dict[Key, list[Any]], start: int, size: int
+) -> tuple[list[tuple[Key, list[Any]]], bool]:
+    """Rows `start` to `start + size` of the ordered groups, and whether any row follows them.
+
+    With a time bucket, every series has every bucket of the window: the window's empty buckets are rows
+    too (zero counts, null otherwise), for every observed value of the other level. Rows are ordered by
+    their buckets first, so the ordered list is one run of rows per bucket, each as long as the product of
+    the other level's values: the window's buckets are walked up to the page, not held, and rows are made
+    for the runs the page takes only. Made all at once, a day series over the widest window by 1,000 values
+    of another level was hundreds of millions of rows for a page of a few."""
     levels = spec.group_by
     if not any(g.bucket for g in levels):
-        return
-    combos = {tuple(bucket_start(g.bucket, d) for g in levels if g.bucket) for d in window_days(spec.window)}
+        ordered = order(spec, groups)
+        return [(key, groups[key]) for key in ordered[start : start + size]], len(ordered) > start + size
     observed: list[dict[tuple[Any, bool], None]] = [{} for _ in levels]
+    runs: dict[tuple[Any, ...], list[Key]] = {}  # a bucket combination -> its groups that have rows
     for key in groups:
+        runs.setdefault(_buckets_of(levels, key), []).append(key)
         for i, part in enumerate(key):
             if not levels[i].bucket:
                 observed[i].setdefault(part, None)
-    others = [list(observed[i]) for i, g in enumerate(levels) if not g.bucket]
+    rest = list(product(*(list(observed[i]) for i, g in enumerate(levels) if not g.bucket)))
+    if not rest:  # a level with no value: no series at all
+        return [], False
     empty = [0 if m.is_count else None for m in spec.metrics]
-    for combo in combos:
-        for rest in product(*others):
-            buckets, values = iter(combo), iter(rest)
-            key = tuple((next(buckets), False) if g.bucket else next(values) for g in levels)
-            if key not in groups:
-                groups[key] = list(empty)
+    page: list[tuple[Key, list[Any]]] = []
+    at = 0  # the position of the current run's first row
+    for combo, filled in _runs(spec, runs):
+        run_keys: list[Key] = list(runs.get(combo, ()))
+        length = len(rest) if filled else len(run_keys)
+        if len(page) == size:
+            return page, length > 0
+        if at + length > start:
+            run = {key: groups[key] for key in run_keys}
+            for values in rest if filled else ():
+                parts, others = iter(combo), iter(values)
+                key = tuple((next(parts), False) if g.bucket else next(others) for g in levels)
+                if key not in run:
+                    run[key] = list(empty)
+            skip = max(start - at, 0)
+            taken = order(spec, run)[skip : skip + size - len(page)]
+            page.extend((key, run[key]) for key in taken)
+            if len(page) == size and skip + len(taken) < length:
+                return page, True
+        at += length
+    return page, False
+
+
+def _runs(spec: AnalyticsSpec, runs: dict[tuple[Any, ...], list[Key]]) -> Iterator[tuple[tuple[Any, ...], bool]]:
+    """(bucket combination, whether it is one of the window's) in order: the window's combinations,
+    chronologically, merged with any combination that has groups outside them (none, as the query keeps the
+    window; they would keep their place, with no empty rows)."""
+    pending = sorted(runs)
+    j = 0
+    last = None
+    for day in window_days(spec.window):
+        combo = tuple(bucket_start(g.bucket, day) for g in spec.group_by if g.bucket)
+        if combo == last:
+            continue
+        last = combo
+        while j < len(pending) and pending[j] < combo:
+            yield pending[j], False
+            j += 1
+        if j < len(pending) and pending[j] == combo:
+            j += 1
+        yield combo, True
+    for combo in pending[j:]:
+        yield combo, False
+
+
+def _buckets_of(levels: tuple[GroupBy, ...], key: Key) -> tuple[Any, ...]:
+    return tuple(value for g, (value, _) in zip(levels, key, strict=True) if g.bucket)
 
 
 # -- ordering -----------------------------------------------------------------------------------------------
