@@ -55,8 +55,15 @@ def bad_request(message: str, *, param: str | None = None, path: str | None = No
     return ApiError(400, message, param=param, path=path)
 
 
-def unauthorized() -> ApiError:
-    # One message for every credential failure, so a caller cannot tell a wrong key from a wrong app.
+def unauthorized(ingest: bool = False) -> ApiError:
+    """One message for every credential failure of a kind of request, so a caller cannot tell a wrong key
+    from a wrong app; it names the credentials that kind of request takes."""
+    if ingest:
+        return ApiError(
+            401,
+            "Missing or invalid credentials: send the appid (query parameter or header) and the app's ingest key "
+            "as an X-Ingest-Key header or Authorization: Bearer <key>; the data access key (apikey) cannot write.",
+        )
     return ApiError(401, "Missing or invalid credentials: send appid and apikey as query parameters or headers.")
 
 

@@ -269,6 +269,9 @@ def test_write_endpoints_refuse_bad_credentials(world: World, endpoint: str, cas
     sid = f"intrude-{case}"
     r = write_request(world, endpoint, params, headers, sid)
     assert_401(r, world)
+    # the message names the credentials a write takes, not the data access key of reads
+    message = r.json()["error"]["message"]
+    assert "X-Ingest-Key" in message and "Bearer" in message and "cannot write" in message, message
     flt = {"attribute": "session_id", "operator": "in", "value": [sid, "a-novid"]}
     for creds in (world.a, world.b):
         rows = list_all(world.client, creds, flt)
@@ -290,6 +293,7 @@ def test_wrong_key_and_other_apps_key_look_the_same(world: World, endpoint: str)
             ({}, {"appid": b.appid, "apikey": a.apikey}),
         ]
         responses = [read_request(world, endpoint, p, h) for p, h in variants]
+        assert "X-Ingest-Key" not in responses[0].json()["error"]["message"]
     else:
         variants = [
             ({}, {"appid": a.appid, "X-Ingest-Key": WRONG_IK}),

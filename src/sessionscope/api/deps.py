@@ -105,7 +105,7 @@ async def ingest_app(request: Request) -> str:
     if key is None and auth.lower().startswith("bearer "):
         key = auth[7:].strip()
     if not await _verified(request, appid, key, "ingest_key"):
-        raise unauthorized()
+        raise unauthorized(ingest=True)
     assert appid is not None
     request.state.appid = appid
     return appid
