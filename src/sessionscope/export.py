@@ -5,7 +5,9 @@ shaped into the list endpoint's documents -> encoded. Memory stays flat whatever
 (and, for sessions, that batch's events) is held at a time, and nothing is sorted.
 
 Session documents also carry `screens` and `events` *(ext)*, in the ingest format, so that an export
-imports again (`sessionscope import`) into the same sessions: the list shape alone has neither.
+imports again (`sessionscope import`) into the same sessions: the list shape alone has neither. A session
+with no screens stored has no `screens` key: an empty list would make the import derive screen counts of
+0 where the session's counts are unknown (null); its `property` carries the counts as stored either way.
 
 Parquet and CSV use a fixed layout per resource: fixed objects (`property`, `device`, `usage`, ...) become
 struct columns (CSV: `property.durationSec` columns); objects whose keys vary (custom properties, `web`,
@@ -70,7 +72,8 @@ def _session_documents(store: Store, settings: Settings, appid: str, rows: list[
     docs = []
     for row in rows:
         doc = shape.session_doc(row, url=service.session_url(settings, appid, row[sid]), video=None)
-        doc["screens"] = row[screens] or []
+        if row[screens]:  # none stored: a session that sent no screens, or an empty list (its counts say which)
+            doc["screens"] = row[screens]
         doc["events"] = events.get(row[sid], _NO_EVENTS)
         docs.append(doc)
     return docs

@@ -716,6 +716,11 @@ def test_screen_counts() -> None:
 def test_exported_unique_screens_used_when_screens_absent() -> None:
     row = one_row(minimal(property={"uniqueScreens": ["A", "B"]}))
     assert row["unique_screens"] == ["A", "B"] and row["unique_screens_count"] == 2 and row["extra"] is None
+    # an export's empty list: the session's count is what its uniqueScreensCount says (null: unknown)
+    row = one_row(minimal(property={"uniqueScreens": [], "uniqueScreensCount": None, "totalScreen": None}))
+    assert (row["unique_screens"], row["unique_screens_count"], row["total_screen"]) == ([], None, None)
+    row = one_row(minimal(property={"uniqueScreens": [], "uniqueScreensCount": 0, "totalScreen": 0}))
+    assert (row["unique_screens"], row["unique_screens_count"], row["total_screen"]) == ([], 0, 0)
 
 
 # --- device class ---

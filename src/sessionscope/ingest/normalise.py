@@ -16,7 +16,9 @@ Rules the code implements (the lead's brief plus these choices):
   `property`/`device`/`location` are kept in `extra`; unknown keys in `web` are kept in `web_extra` (the web
   object as sent, minus its null fields);
   unknown keys in an event are an error.
-- `property.uniqueScreens` (an exported field) is accepted and used for `unique_screens` when `screens` is absent.
+- `property.uniqueScreens` (an exported field) is accepted and used for `unique_screens` when `screens` is absent,
+  and, when not empty, for `unique_screens_count` when that is absent (an export's empty list stands for a
+  session whose screens are unknown as well as for one with none: its `uniqueScreensCount` says which).
 - Gestures: `totalGesture` absent and either responsive count present → total = responsive + unresponsive
   (a missing one counts 0). `totalGesture` present with exactly one of responsive/unresponsive → the other is
   total minus it, when that is ≥ 0. `rageGestureCount` defaults to 0 when the total is known; other missing
@@ -618,7 +620,7 @@ def _normalise_doc(
             total_s = len(screens)
     else:
         unique_screens = prop_unique or []
-    if uniq_n is None and (has_screens or prop_unique is not None):
+    if uniq_n is None and (has_screens or prop_unique):
         uniq_n = len(unique_screens)
     if not alias:
         alias = derive_alias(uid)
