@@ -293,7 +293,7 @@ def test_per_record_rejection_lists_every_reason(ctx: Ctx) -> None:
         "rej-bad-6",
         "U#r6",
         property={"isCrashed": "maybe", "totalGesture": 1.5},
-        location={"latitude": 123.0},
+        location={"latitude": 223.0},
     )
     r = post(ctx.client, a, [good0, bad1, good2, bad3, bad4, bad5, bad6])
     assert r.status_code == 200, r.text

@@ -463,8 +463,10 @@ def _normalise_doc(
     if lon is not None and not (type(lon) is float and -180.0 <= lon <= 180.0):
         lon = _float_slow(lon, "location.longitude", errs, -180.0, 180.0, "a number from -180 to 180")
     lat = g("latitude")
-    if lat is not None and not (type(lat) is float and -90.0 <= lat <= 90.0):
-        lat = _float_slow(lat, "location.latitude", errs, -90.0, 90.0, "a number from -90 to 90")
+    # latitude takes longitude's range: the reference's own sessions have the two swapped in about one in
+    # twelve (a latitude of -149.1091), and refusing them would refuse the sessions a migration brings
+    if lat is not None and not (type(lat) is float and -180.0 <= lat <= 180.0):
+        lat = _float_slow(lat, "location.latitude", errs, -180.0, 180.0, "a number from -180 to 180")
     if not _LOCATION_KEYS.issuperset(location):
         extra = _unknown(extra, "location", location, _LOCATION_KEYS, errs, ml)
 
