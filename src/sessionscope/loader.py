@@ -90,7 +90,7 @@ def load_batches(
             return pool.submit(appid, item.body(), "application/x-ndjson", None, now, limits, 2**62, len(item))
         done: Future[NormalisedBatch] = Future()
         with gc_paused():
-            docs = item.decode() if isinstance(item, NdjsonLines) else item
+            docs = item.decode(strict=False) if isinstance(item, NdjsonLines) else item
             done.set_result(normalise_batch(appid, docs, now=now, limits=limits))
         return done
 
@@ -108,7 +108,8 @@ def load_batches(
         try:
             batch = validated.result()
         except ApiError:
-            # a line that is not JSON: decoding here names its line in the file (ValueError)
+            # a line that is not JSON fails a worker's whole body: validated here, it is one rejected record
+            # naming its line in the file, and the batch's other documents are stored
             assert isinstance(item, NdjsonLines)
             batch = validate(item, here=True).result()
         held.append(batch)
@@ -117,7 +118,8 @@ def load_batches(
         stats.accepted += batch.accepted
         stats.rejected += len(batch.rejected)
         for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
-            stats.first_errors.append(f"#{offset + r['index']} {r.get('sessionId')}: {'; '.join(r['errors'])}")
+            named = f" {r['sessionId']}" if r.get("sessionId") is not None else ""
+            stats.first_errors.append(f"#{offset + r['index']}{named}: {'; '.join(r['errors'])}")
         offset += len(item)
         elapsed = time.perf_counter() - start
         progress.update(task, advance=len(item), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")

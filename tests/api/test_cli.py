@@ -220,9 +220,11 @@ def test_import_reports_rejections_and_bad_files(fresh_server: Server, tmp_path:
         and "Traceback" not in result.stdout + result.stderr
     )
     broken = tmp_path / "broken.ndjson"
-    broken.write_text(json.dumps(good[2]) + "\n{not json\n")
-    line = one_line_failure(cli(fresh_server.env, "import", str(broken), "--app", a.appid, check=False))
-    assert "line 2" in line
+    broken.write_text(json.dumps(good[2]) + "\n{not json\n" + json.dumps(good[4]) + "\n")
+    result = cli(fresh_server.env, "import", str(broken), "--app", a.appid, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert "imported 2 sessions, rejected 1" in result.stdout
+    assert "rejected: #1: line 2: not valid JSON" in result.stdout, result.stdout
     nd = tmp_path / "ok.ndjson"
     nd.write_text(json.dumps(good[3]))
     line = one_line_failure(

@@ -37,14 +37,21 @@ def test_workers_store_the_same_rows(tmp_path: Path):
     assert tables[0] == tables[2] and tables[1] == tables[3] > 0
 
 
-def test_a_line_that_is_not_json_is_named_by_its_file_line(tmp_path: Path):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_line_that_is_not_json_is_a_rejected_record_named_by_its_file_line(tmp_path: Path, workers: int):
     file = tmp_path / "bad.ndjson"
-    good = orjson.dumps(next(generate_sessions(1, seed=1, now=datetime(2026, 1, 1, tzinfo=UTC))))
-    file.write_bytes(good + b"\n\n" + good + b"\n{not json\n")
+    docs = list(generate_sessions(3, seed=1, now=datetime(2026, 1, 1, tzinfo=UTC)))
+    good = [orjson.dumps(d) for d in docs]
+    file.write_bytes(good[0] + b"\n\n" + good[1] + b"\n{not json\n" + good[2] + b"\n")
     store = DuckDBStore(str(tmp_path / "s.duckdb"))
     creds = apps.create_app(store, "x")
-    with pytest.raises(ValueError, match="bad.ndjson: line 4: not valid JSON"):
-        load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 10), quiet=True, workers=1)
+    stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 10), quiet=True,
+                         workers=workers)
+    assert (stats.accepted, stats.rejected) == (3, 1)
+    assert len(stats.first_errors) == 1 and stats.first_errors[0].startswith("#2: line 4: not valid JSON"), stats.first_errors
+    stored = store.query("SELECT session_id FROM sessions ORDER BY session_id", [])
+    assert stored == sorted((d["sessionId"],) for d in docs)
+    store.close()
 
 
 class CountingStore(DuckDBStore):
@@ -78,15 +85,17 @@ def test_validated_batches_are_written_in_groups_and_a_resent_id_keeps_its_last_
 
 
 @pytest.mark.parametrize("workers", [0, 1])
-def test_batches_validated_before_a_bad_line_are_written(tmp_path: Path, workers: int):
+def test_lines_around_a_bad_line_are_all_written(tmp_path: Path, workers: int):
     docs = list(generate_sessions(250, days=5, seed=9, now=datetime(2026, 11, 1, tzinfo=UTC)))
     file = tmp_path / "in.ndjson"
-    file.write_bytes(b"\n".join(orjson.dumps(d) for d in docs) + b"\n{oops\n")
+    lines = [orjson.dumps(d) for d in docs]
+    lines.insert(150, b"{oops")  # in the middle of the second batch of 100
+    file.write_bytes(b"\n".join(lines) + b"\n")
     store = DuckDBStore(str(tmp_path / "s.duckdb"))
     creds = apps.create_app(store, "x")
-    with pytest.raises(ValueError, match="line 251: not valid JSON"):
-        load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 100), quiet=True,
-                     workers=workers)
-    # the two whole batches before the bad one were held for a larger write; the error still writes them
-    assert store.query("SELECT count(*) FROM sessions", []) == [(200,)]
+    stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 100), quiet=True,
+                         workers=workers)
+    assert (stats.accepted, stats.rejected) == (250, 1)
+    assert stats.first_errors[0].startswith("#150: line 151: not valid JSON")
+    assert store.query("SELECT count(*) FROM sessions", []) == [(250,)]
     store.close()

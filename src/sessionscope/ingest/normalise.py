@@ -48,7 +48,7 @@ import pyarrow.compute as pc
 
 from ..store.schema import EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA, USER_DERIVED
 from .derive import derive_alias, derive_device_class, derive_user_id, referer_domain
-from .parse import gc_paused
+from .parse import Unreadable, gc_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +240,8 @@ def _normalise_doc(
 ) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]] | None, list[str]]:
     """One document → (session row, event rows, []) or (None, None, errors)."""
     if type(doc) is not dict:
+        if type(doc) is Unreadable:
+            return None, None, [doc.reason]
         return None, None, ["document: must be a JSON object (one session document)"]
     errs: list[str] = []
     ml = lim.max_string_length

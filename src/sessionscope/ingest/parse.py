@@ -152,6 +152,14 @@ def _parse_ndjson(body: bytes, max_sessions: int) -> list[Any]:
     return docs
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A file's line that is not a JSON value, in place of its document: validation rejects it as a record
+    with `reason`, as any invalid document, and the import goes on."""
+
+    reason: str
+
+
 @dataclass(slots=True)
 class NdjsonLines:
     """A batch of an NDJSON file's non-blank lines, not yet decoded, with their line numbers."""
@@ -166,8 +174,9 @@ class NdjsonLines:
         """The lines as an NDJSON request body, for a worker process to decode (see ingest.pool)."""
         return b"\n".join(line for _, line in self.lines)
 
-    def decode(self) -> list[Any]:
-        """The documents; a line that is not valid JSON raises ValueError naming its line in the file."""
+    def decode(self, *, strict: bool = True) -> list[Any]:
+        """The documents. A line that is not valid JSON raises ValueError naming its line in the file, or
+        with `strict=False` stands as an `Unreadable` naming it."""
         loads = orjson.loads
         out = []
         with gc_paused():  # see gc_paused: decoding a batch with the collector on takes about 3x longer
@@ -175,7 +184,9 @@ class NdjsonLines:
                 try:
                     out.append(loads(line))
                 except orjson.JSONDecodeError as e:
-                    raise ValueError(f"{self.file_name}: line {lineno}: not valid JSON: {e}") from None
+                    if strict:
+                        raise ValueError(f"{self.file_name}: line {lineno}: not valid JSON: {e}") from None
+                    out.append(Unreadable(f"line {lineno}: not valid JSON: {e}"))
         return out
 
 
