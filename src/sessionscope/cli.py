@@ -30,7 +30,15 @@ StoreOpt = Annotated[
 
 
 def _settings(store: str | None) -> Settings:
-    settings = Settings()
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a bad SESSIONSCOPE_* variable: name it, no traceback
+        problems = "; ".join(
+            f"SESSIONSCOPE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"invalid setting: {problems}")
     if store:
         settings = settings.model_copy(update={"store": store})
     return settings
@@ -41,7 +49,7 @@ def _open(settings: Settings):  # type: ignore[no-untyped-def]
 
     try:
         return open_store(settings.store_url(), **settings.store_options())
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, ValueError) as exc:  # ValueError: a store URL of no known scheme
         _fail(str(exc))
 
 
@@ -57,7 +65,9 @@ def _now() -> datetime:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default: SESSIONSCOPE_HOST or 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (default: SESSIONSCOPE_PORT or 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Listen port (default: SESSIONSCOPE_PORT or 8000).", min=1, max=65535)
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Run the API and dashboard."""
@@ -123,8 +133,8 @@ def apps_rotate_key(
 
 @app.command()
 def demo(
-    sessions: Annotated[int, typer.Option(help="How many sessions to generate.")] = 20_000,
-    days: Annotated[int, typer.Option(help="Spread them over the last D days.")] = 30,
+    sessions: Annotated[int, typer.Option(help="How many sessions to generate.", min=0)] = 20_000,
+    days: Annotated[int, typer.Option(help="Spread them over the last D days.", min=1)] = 30,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
     name: Annotated[str, typer.Option(help="The demo app's name.")] = "demo",
     reuse: Annotated[bool, typer.Option(help="If an app with this name exists, keep its data and issue new keys.")] = False,
@@ -172,6 +182,9 @@ def demo(
     )
 
 
+IMPORT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz", ".parquet")
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl, optionally .gz) or Parquet file.", exists=True, dir_okay=False)],
@@ -187,13 +200,16 @@ def import_(
     from .ingest.parse import iter_ndjson_lines
     from .loader import load_batches
 
+    if not file.name.lower().endswith(IMPORT_SUFFIXES):
+        _fail(f"{file.name}: not a file import reads; it takes NDJSON ({', '.join(IMPORT_SUFFIXES[:6])}) or Parquet "
+              "(.parquet); `sessionscope export` writes both")
     settings = _settings(store)
     st = _open(settings)
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
     try:
         batches: Iterable[list[Any] | NdjsonLines]
-        if file.suffix == ".parquet":
+        if file.name.lower().endswith(".parquet"):
             batches = iter_parquet_file(file, batch_size)
         else:
             batches = iter_ndjson_lines(file, batch_size)

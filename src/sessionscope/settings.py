@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         "Default: http://<host>:<port> (127.0.0.1 when the host is 0.0.0.0 or ::), so it follows the port.",
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
-    port: int = Field(8000, description="Port the HTTP server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server listens on.")
     secret_key: str = Field(
         "",
         description="Secret used to sign video links and dashboard cookies. Generated and kept in "

@@ -249,6 +249,29 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["demo", "--sessions", "-5"], {}, "--sessions"),
+        (["demo", "--days", "0"], {}, "--days"),
+        (["serve", "--port", "99999"], {}, "--port"),
+        (["apps", "list"], {"SESSIONSCOPE_PORT": "99999"}, "SESSIONSCOPE_PORT"),
+        (["apps", "list", "--store", "bogus://x"], {}, "unsupported store URL scheme 'bogus'"),
+        (["import", "{tmp}/sessions.csv", "--app", "0123456789abcdef01234567"], {}, "NDJSON"),
+    ],
+)
+def test_bad_arguments_fail_before_touching_anything(
+    fresh_server: Server, tmp_path: Path, args: list[str], env: dict[str, str], says: str
+) -> None:
+    (tmp_path / "sessions.csv").write_text("sessionId,duration\ns1,3\n")
+    a = fresh_server.create_app("only")
+    result = cli({**fresh_server.env, **env}, *[arg.format(tmp=tmp_path) for arg in args], check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert says in result.stdout + result.stderr, result.stdout + result.stderr
+    listed = cli(fresh_server.env, "apps", "list").stdout.splitlines()  # no demo app was left behind
+    assert len(listed) == 1 and a.appid in listed[0], listed
+
+
 def test_help_for_every_command(tmp_path: Path) -> None:
     env = Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 'x.duckdb'}").env
     code = (
