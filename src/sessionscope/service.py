@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from . import shape, signing
 from .catalog import EVENTS, SESSIONS, USERS, Resource
@@ -59,7 +60,8 @@ def list_sessions(
 
 
 def user_url(settings: Settings, appid: str, uxcamuserid: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/app/{appid}/users/list/1/{uxcamuserid}"
+    # a user id is any text: percent-encoded whole ('/' included), as the dashboard's route reads it back
+    return f"{settings.public_url.rstrip('/')}/app/{appid}/users/list/1/{quote(uxcamuserid, safe='')}"
 
 
 def _page(

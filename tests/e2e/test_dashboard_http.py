@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import timedelta
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
@@ -275,3 +276,25 @@ def test_rotating_the_key_ends_dashboard_logins(tmp_path) -> None:  # type: igno
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
     finally:
         server.stop()
+
+
+def test_a_users_url_opens_that_users_sessions_whatever_its_id(site: Site) -> None:
+    """A user id is any text: its `url` (GET /v2/user) percent-encodes it, '/' and '?' included, and the
+    dashboard reads it back to list that user's sessions (app B, a session older than the default window)."""
+    odd = "odd/user id?#%&é"
+    doc = {"sessionId": "odd-user-session", "user": {"uxcamuserid": odd},
+           "property": {"uploadedServerTime": (site.now - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    r = site.client.post("/v2/ingest/sessions", json=[doc], headers=site.b.ingest_headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    every = {"attribute": "date_range", "operator": "between_dates", "value": {"lower": "1900-01-01", "upper": "2999-12-31"}}
+    mine = {"attribute": "uxcamuserid", "operator": "equal", "value": odd}
+    r = site.client.get("/v2/user", params={"filters": json.dumps([every, mine])}, headers=site.b.read_headers)
+    (user,) = r.json()["data"]
+    assert user["url"] == f"{site.base}/app/{site.b.appid}/users/list/1/{quote(odd, safe='')}"
+    token = cookie_of(login(site, site.b))
+    r = get(site, site.path(user["url"]), token)
+    assert r.status_code == 303
+    sessions = get(site, r.headers["location"], token)
+    assert sessions.status_code == 200 and "odd-user-session" in sessions.text
+    # the list the redirect opens is that user's: its filter names the whole id
+    assert json.loads(unquote(urlsplit(r.headers["location"]).query.split("uxcamuserid=", 1)[1].split("&")[0]))["v"] == odd

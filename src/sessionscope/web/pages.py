@@ -250,7 +250,7 @@ def event_list(
     return _list_page(request, appid, page_no, EVENTS, store, settings, load, links)
 
 
-@router.get("/app/{appid}/users/list/{page_no}/{uxcamuserid}")
+@router.get("/app/{appid}/users/list/{page_no}/{uxcamuserid:path}")  # an id may hold an encoded '/'
 def user_page(request: Request, appid: str, page_no: str, uxcamuserid: str) -> Response:
     """A user's `url` (GET /v2/user): that user's sessions, all of them."""
     who = _guard(request, appid)
