@@ -101,7 +101,7 @@ def test_a_count_may_omit_the_operator():
             "[0].operator",
             "sum, avg, min, max, p50, p90, p95, p99",
         ),
-        ({"attribute": "session_duration"}, "[0].operator", "allowed: sum"),
+        ({"attribute": "session_duration"}, "[0].operator", "aggregation[0].operator is required; allowed for session_duration: sum"),
         ({"attribute": "session_duration", "operator": 3}, "[0].operator", "must be a string"),
         ({"attribute": "session_count", "operator": "sum"}, "[0].operator", '"operator": ""'),
         (

@@ -93,3 +93,11 @@ def test_event_property_condition():
     assert f.event_property is not None and f.event_property.value == 10 and f.event_property.property_name == "price"
     e = error([{"attribute": "event_name", "operator": "in", "value": ["A"], "property": {"name": "p", "operator": "has_any", "value": 1}}])
     assert e.path == "[0].property.operator"
+
+
+def test_a_missing_operator_is_called_missing() -> None:
+    e = error([{"attribute": "device_model", "value": "x"}])
+    assert e.path == "[0].operator" and "None" not in e.message
+    assert e.message.startswith("filters[0].operator is required; allowed for device_model: equal, "), e.message
+    e = error([{"attribute": "device_model", "operator": "bigger", "value": "x"}])
+    assert e.message.startswith("filters[0].operator: 'bigger' does not apply to device_model (String); allowed: ")

@@ -89,6 +89,8 @@ def test_bad_dates_are_400_naming_the_path(value, fragment):
     assert fragment in err.value.message
     assert err.value.param == "filters"
     assert err.value.path.startswith("[0].value")
+    # the message names where, as every filter error does: filters[0].value...
+    assert err.value.message.startswith("filters" + err.value.path), err.value.message
 
 
 def test_not_on_with_another_date_filter_only_removes_its_day():

@@ -235,8 +235,12 @@ def parse_metric(resource: Resource, item: dict[str, Any], i: int) -> Metric:
             path=f"[{i}].attribute",
         )
     if op_name not in NUMERIC_OPS:
+        if op_name == "":
+            message = f"{where}.operator is required; allowed for {name}: {_numeric_ops()}"
+        else:
+            message = f"{where}.operator: {op_name!r} does not apply to {name}; allowed: {_numeric_ops()}"
         raise bad_request(
-            f"{where}.operator: {op_name!r} does not apply to {name}; allowed: {_numeric_ops()}",
+            message,
             param="aggregation",
             path=f"[{i}].operator",
         )

@@ -140,8 +140,12 @@ def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = 
     allowed = attr.operators
     op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
     if op is None or op.name not in allowed:
+        if op_name is None:
+            message = f"{where}.operator is required; allowed for {name}: {', '.join(allowed)}"
+        else:
+            message = f"{where}.operator: {op_name!r} does not apply to {name} ({attr.type}); allowed: {', '.join(allowed)}"
         raise bad_request(
-            f"{where}.operator: {op_name!r} does not apply to {name} ({attr.type}); allowed: {', '.join(allowed)}",
+            message,
             param=param,
             path=f"[{i}].operator",
         )

@@ -20,7 +20,7 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
     """Parse "YYYY-MM-DD" or an ISO-8601 UTC datetime; returns (naive UTC datetime, was_date_only)."""
     if not isinstance(value, str):
         raise bad_request(
-            f"{path}: expected a date string like \"2023-01-19\" or \"2023-01-19T11:23:12Z\", got {type(value).__name__}",
+            f"{param}{path}: expected a date string like \"2023-01-19\" or \"2023-01-19T11:23:12Z\", got {type(value).__name__}",
             param=param,
             path=path,
         )
@@ -30,7 +30,7 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
             day = datetime.strptime(text, "%Y-%m-%d")
             if not EARLIEST <= day <= LATEST:
                 raise bad_request(
-                    f"{path}: {value!r} is out of range; dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
+                    f"{param}{path}: {value!r} is out of range; dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
                     param=param,
                     path=path,
                 )
@@ -38,7 +38,7 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise bad_request(
-            f"{path}: {value!r} is not a date; use \"2023-01-19\" or \"2023-01-19T11:23:12Z\" (UTC)",
+            f"{param}{path}: {value!r} is not a date; use \"2023-01-19\" or \"2023-01-19T11:23:12Z\" (UTC)",
             param=param,
             path=path,
         ) from None
@@ -47,7 +47,7 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
     result = parsed.replace(microsecond=0)
     if not EARLIEST <= result <= LATEST:
         raise bad_request(
-            f"{path}: {value!r} is out of range; dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
+            f"{param}{path}: {value!r} is out of range; dates run from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
             param=param,
             path=path,
         )
@@ -78,14 +78,14 @@ def window_for(operator: str, value: object, now: datetime, *, param: str, path:
     if operator == "between_dates":
         if not isinstance(value, dict) or "lower" not in value or "upper" not in value:
             raise bad_request(
-                f'{path}: between_dates takes {{"lower": "2023-01-01", "upper": "2023-01-19"}}',
+                f'{param}{path}: between_dates takes {{"lower": "2023-01-01", "upper": "2023-01-19"}}',
                 param=param,
                 path=path,
             )
         lo, _ = parse_time(value["lower"], param=param, path=f"{path}.lower")
         hi, _ = parse_time(value["upper"], param=param, path=f"{path}.upper", end_of_day=True)
         if lo > hi:
-            raise bad_request(f"{path}: lower must not be after upper", param=param, path=path)
+            raise bad_request(f"{param}{path}: lower must not be after upper", param=param, path=path)
         return Window(lo, hi)
     raise AssertionError(operator)  # the validator only passes date operators
 
