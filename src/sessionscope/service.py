@@ -40,10 +40,17 @@ def video_link(settings: Settings, secret: bytes, appid: str, session_id: str, n
 
 
 def list_sessions(
-    store: Store, settings: Settings, secret: bytes, appid: str, params: Mapping[str, Any], now: datetime
+    store: Store,
+    settings: Settings,
+    secret: bytes,
+    appid: str,
+    params: Mapping[str, Any],
+    now: datetime,
+    resource: Resource = SESSIONS,
 ) -> dict[str, Any]:
-    """GET /v2/session: one page of sessions, newest upload first."""
-    spec, rows, has_next = _page(store, appid, SESSIONS, shape.SESSION_COLUMNS, params, now)
+    """GET /v2/session: one page of sessions, newest upload first (the dashboard may list them from a
+    wider catalogue, catalog.sessions_for)."""
+    spec, rows, has_next = _page(store, appid, resource, shape.SESSION_COLUMNS, params, now)
     videos: set[str] = set()
     with_video = flag(params, "with_video")
     if with_video and rows:

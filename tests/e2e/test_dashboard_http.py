@@ -11,6 +11,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 import pytest
 
+from api.users_events_oracle import UsersOracle, window_bounds
 from sessionscope import signing
 from sessionscope.dashboard_link import parse_dashboard_link
 
@@ -298,3 +299,46 @@ def test_a_users_url_opens_that_users_sessions_whatever_its_id(site: Site) -> No
     assert sessions.status_code == 200 and "odd-user-session" in sessions.text
     # the list the redirect opens is that user's: its filter names the whole id
     assert json.loads(unquote(urlsplit(r.headers["location"]).query.split("uxcamuserid=", 1)[1].split("&")[0]))["v"] == odd
+
+
+@pytest.mark.parametrize(
+    ("user_filters", "group_by"),
+    [
+        ([{"attribute": "user_session_count", "operator": "greater", "value": 1}], []),
+        (
+            [{"attribute": "user_session_duration", "operator": "greater", "value": 600},
+             {"attribute": "device_platform", "operator": "equal", "value": "ios"}],
+            [{"attribute": "device_country", "max_group_number": 2}],
+        ),
+        ([{"attribute": "user_first_seen_on", "operator": "after", "value": "2000-01-01"}], []),
+    ],
+)
+def test_a_user_analytics_link_lists_the_sessions_of_its_users(site: Site, user_filters, group_by) -> None:
+    """The reference links a user analytics row to the session list with the request's user conditions
+    (`user_session_count`, `user_first_seen_on`...): the list shows the sessions of the window that pass
+    the session conditions and whose user passes the user ones, and counts them."""
+    params = {"filters": json.dumps(user_filters)}
+    if group_by:
+        params["group_by"] = json.dumps(group_by)
+    r = site.client.get("/v2/user/analytics", params=params, headers=site.a.read_headers)
+    assert r.status_code == 200, r.text
+    token = cookie_of(login(site))
+    oracle = UsersOracle(site.docs_a)
+    checked = 0
+    for row in r.json()["data"]:
+        link = row["dashboard_link"]
+        assert site.path(link).startswith(f"/app/{site.a.appid}/sessions/list/1?")
+        filters = parse_dashboard_link(link)
+        assert {f["attribute"] for f in user_filters} <= {f["attribute"] for f in filters}
+        matching, _ = oracle.matching(filters, window_bounds(filters, site.now))
+        assert len({s.user for s in matching}) == row["user_count"], row  # the oracle reads the link as the API does
+        page = get(site, site.path(link), token)
+        assert page.status_code == 200, page.text[:500]
+        shown = int(re.search(r'id="session-count" data-count="(\d+)"', page.text).group(1))
+        assert shown == len(matching) > 0, row
+        newest = sorted(matching, key=lambda s: s.sid)
+        newest.sort(key=lambda s: s.uploaded, reverse=True)
+        listed = re.findall(rf"/app/{site.a.appid}/sessions/list/1/([^?\"/]+)", page.text)
+        assert list(dict.fromkeys(listed)) == [s.sid for s in newest[:25]]
+        checked += 1
+    assert checked >= 1

@@ -4,7 +4,7 @@ from .events import EVENTS
 from .operators import OPERATORS, operators_for
 from .sessions import SESSIONS
 from .types import Attribute, Operator, Resource
-from .users import USERS
+from .users import SESSIONS_OF_USERS, USERS, sessions_for
 
 RESOURCES = {"session": SESSIONS, "user": USERS, "event": EVENTS}
 
@@ -13,9 +13,11 @@ __all__ = [
     "OPERATORS",
     "RESOURCES",
     "SESSIONS",
+    "SESSIONS_OF_USERS",
     "USERS",
     "Attribute",
     "Operator",
     "Resource",
     "operators_for",
+    "sessions_for",
 ]

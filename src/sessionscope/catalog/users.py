@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .sessions import SESSION_BY_NAME as _SESSION
-from .sessions import WEB_ONLY
+from .sessions import SESSIONS, WEB_ONLY
 from .sessions import shared as _shared
 from .types import COUNT, DATETIME, FLOAT, INTEGER, Attribute, Resource
 
@@ -77,3 +77,27 @@ USERS = Resource(
     order_key=("uxcamuserid",),
     per_user=True,
 )
+
+# The sessions of the users that match user conditions: where a user analytics row's `dashboard_link` lands
+# (the reference links those rows to the session list, with conditions such as `user_session_count`). The
+# session catalogue plus the user's own attributes as filters, over the users relation: each session carries
+# its user's totals over the window, so a session matches when it passes the session filters and its user
+# passes the user ones.
+SESSIONS_OF_USERS = replace(
+    SESSIONS,
+    relation="users",
+    attributes={
+        **SESSIONS.attributes,
+        **{
+            a.name: replace(a, groupable=False, aggregatable=False)
+            for a in USER_ATTRIBUTES
+            if a.name not in SESSIONS.attributes and a.type != COUNT
+        },
+    },
+)
+
+
+def sessions_for(filter_names: set[str]) -> Resource:
+    """The session resource that can read these filters: the sessions alone unless one tests a user's own
+    attribute."""
+    return SESSIONS if filter_names <= SESSIONS.attributes.keys() else SESSIONS_OF_USERS

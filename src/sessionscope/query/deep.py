@@ -29,6 +29,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from .plan import ListPlan
+from .relations import KEYS_FIRST
 from .render import reads_user_totals
 
 FIRST_SPAN = timedelta(hours=1)
@@ -39,7 +40,10 @@ def _worth_it(plan: ListPlan, top_n_rows: int | None) -> bool:
         return False
     if plan.scope.resource.per_user:
         return not reads_user_totals(plan.scope)
-    return top_n_rows is not None and plan.offset + plan.limit > top_n_rows
+    # a relation without a narrower source of keys (the sessions of users: their totals need the whole
+    # window) is paged as it is
+    keyed = plan.scope.resource.relation in KEYS_FIRST
+    return keyed and top_n_rows is not None and plan.offset + plan.limit > top_n_rows
 
 
 def narrowed(plan: ListPlan, top_n_rows: int | None, count: Callable[[ListPlan], int]) -> ListPlan:

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import analytics, service
 from ..api.deps import SecretDep, SettingsDep, StoreDep
-from ..catalog import EVENTS, OPERATORS, SESSIONS, Resource
+from ..catalog import EVENTS, OPERATORS, SESSIONS, Resource, sessions_for
 from ..catalog.types import JSON
 from ..detail import ALL_TIME, session_detail
 from ..errors import ApiError
@@ -129,7 +129,7 @@ def _list_page(
     resource: Resource,
     store: Any,
     settings: Any,
-    load: Callable[[dict[str, Any], datetime], list[dict[str, Any]]],
+    load: Callable[[dict[str, Any], datetime, Resource], list[dict[str, Any]]],
     links: Callable[[int, str], dict[str, Any]],
 ) -> Response:
     """A list page of a resource (`/app/{appid}/{sessions|events}/list/{page}?filters`): its rows, a page at a
@@ -147,14 +147,15 @@ def _list_page(
         return redirect
     query = request.url.query
     active = filters.from_query(query)
+    if resource.name == SESSIONS.name:  # a user analytics row's link names user conditions too
+        resource = sessions_for({str(f.get("attribute")) for f in active})
     now = service.request_now()
     error: ApiError | None = None
     totals: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     try:
-        totals = analytics.resource_analytics(store, settings, appid, resource.name, {"filters": active}, now)
-        totals = totals["data"][0]
-        rows = load({"filters": active, "page": number, "page_size": PAGE_SIZE}, now)
+        totals = analytics.run_analytics(store, settings, appid, resource, {"filters": active}, now)["data"][0]
+        rows = load({"filters": active, "page": number, "page_size": PAGE_SIZE}, now, resource)
     except ApiError as exc:
         error = exc
     count = int(totals.get(PRIMARY_COUNT[resource.name]) or 0)
@@ -178,9 +179,9 @@ def _list_page(
 def session_list(
     request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep, secret: SecretDep
 ) -> Response:
-    def load(params: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    def load(params: dict[str, Any], now: datetime, resource: Resource) -> list[dict[str, Any]]:
         params = {**params, "with_video": "true"}
-        return service.list_sessions(store, settings, secret, appid, params, now)["data"]
+        return service.list_sessions(store, settings, secret, appid, params, now, resource)["data"]
 
     def links(number: int, suffix: str) -> dict[str, Any]:
         return {
@@ -241,7 +242,7 @@ def session_page(
 def event_list(
     request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep
 ) -> Response:
-    def load(params: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    def load(params: dict[str, Any], now: datetime, resource: Resource) -> list[dict[str, Any]]:
         return service.list_events(store, settings, appid, params, now)["data"]
 
     def links(number: int, suffix: str) -> dict[str, Any]:
