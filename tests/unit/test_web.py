@@ -79,9 +79,27 @@ def test_reference_links_survive_the_dashboards_own_urls(link: str) -> None:
     )
 )
 def test_list_values_round_trip_through_the_form(values: list[str]) -> None:
-    values = [v for v in values if v.strip() == v and v]
+    """Any values, spaces around them and empty ones included: a row shown from a link submits it back."""
     row = filters.filter_to_row({"attribute": "device_model", "operator": "in", "value": values})
     assert filters.row_to_filter(row)["value"] == values
+
+
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=10),
+    st.sampled_from(["contains", "equal", "in"]),
+)
+def test_applying_an_unedited_form_keeps_every_filter(value: str, op: str) -> None:
+    """The form's fields as the browser submits them (the rows shown for the page's filters) give back the
+    same filters: a value's own spaces and an empty value are not dropped."""
+    flt = {"attribute": "device_model", "operator": op, "value": [value, " b "] if op == "in" else value}
+    row = filters.filter_to_row(flt)
+    form = {name: [getattr(row, field)] for name, field in zip(filters.FORM_FIELDS, row.__dataclass_fields__, strict=True)}
+    assert [filters.row_to_filter(r) for r in filters.rows_from_form(form)] == [flt]
+
+
+def test_typed_lists_are_trimmed_and_quotes_keep_what_they_hold() -> None:
+    assert filters.split_list(' a ,b,, "c, d" , " e ","",x"y ') == ["a", "b", "c, d", " e ", "", 'x"y']
+    assert filters.split_list("") == [] and filters.split_list(" , ") == []
 
 
 def test_form_rows_to_filters() -> None:

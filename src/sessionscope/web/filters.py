@@ -9,8 +9,8 @@ canonical link form of those filters.
 
 from __future__ import annotations
 
-import csv
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -101,18 +101,37 @@ def rows_from_form(form: Mapping[str, Sequence[str]]) -> list[FilterRow]:
     """The submitted form (name -> values in document order) -> its rows; rows without an attribute dropped."""
     n = len(form.get("f_attr", ()))
     columns = [_column(form, name, n) for name in FORM_FIELDS]
-    rows = [FilterRow(*(c[i].strip() for c in columns)) for i in range(n)]
+    # the selects' names are trimmed; what the user typed is kept as typed (a value may begin or end with a
+    # space, and a row shown from a link must submit back the same filter)
+    rows = []
+    for i in range(n):
+        cells = [c[i].strip() if name in _CHOSEN else c[i] for name, c in zip(FORM_FIELDS, columns, strict=True)]
+        rows.append(FilterRow(*cells))
     return [r for r in rows if r.attribute]
 
 
+_CHOSEN = ("f_attr", "f_op")
+# one item of a list: a double-quoted value (a quote inside doubled), or plain text up to the next comma
+_ITEM = re.compile(r'\s*(?:"((?:[^"]|"")*)"\s*|([^,]*))(,|\Z)')
+
+
 def split_list(text: str) -> list[str]:
-    """Comma-separated values, CSV-style: a value holding a comma or a quote is written in double quotes
-    (device models like "iPhone12,3" do)."""
-    try:
-        parts = next(csv.reader([text], skipinitialspace=True), [])
-    except csv.Error:
-        parts = text.split(",")
-    return [p.strip() for p in parts if p.strip()]
+    """Comma-separated values, CSV-style: a value holding a comma or a quote, starting or ending with a
+    space, or empty, is written in double quotes (device models like "iPhone12,3" do). Plain values are
+    trimmed, and empty plain ones skipped ("a, b," is two values)."""
+    values: list[str] = []
+    pos = 0
+    while True:
+        m = _ITEM.match(text, pos)
+        assert m is not None  # the plain alternative matches anything up to a comma or the end
+        quoted, plain, sep = m.groups()
+        if quoted is not None:
+            values.append(quoted.replace('""', '"'))
+        elif plain.strip():
+            values.append(plain.strip())
+        if not sep:
+            return values
+        pos = m.end()
 
 
 def join_list(values: Iterable[Any]) -> str:
@@ -120,7 +139,8 @@ def join_list(values: Iterable[Any]) -> str:
     out = []
     for v in values:
         t = _text(v)
-        out.append('"' + t.replace('"', '""') + '"' if ("," in t or '"' in t or t != t.strip()) else t)
+        quoted = t == "" or "," in t or '"' in t or t != t.strip()
+        out.append('"' + t.replace('"', '""') + '"' if quoted else t)
     return ", ".join(out)
 
 
