@@ -150,8 +150,15 @@ def test_wrong_method_is_405(loaded, method: str, path: str) -> None:  # type: i
     r = own(loaded).request(method, path, headers={**loaded.a.read_headers, **loaded.a.ingest_headers})
     if "analytics" in path and r.status_code == 404:
         pytest.xfail("/v2/session/analytics is not implemented yet")
-    assert_error(r, 405)
-    assert r.headers.get("allow"), "a 405 names the allowed methods (Allow header)"
+    err = assert_error(r, 405)
+    allowed = [m.strip() for m in r.headers.get("allow", "").split(",") if m.strip()]
+    assert allowed and method not in allowed, "a 405 names the allowed methods (Allow header)"
+    assert err["message"].endswith("allowed: " + ", ".join(allowed)), err["message"]
+    # every method it names is taken there, and it names them all (both of a read's: GET and POST)
+    for other in allowed:
+        assert own(loaded).request(other, path, headers=loaded.a.read_headers).status_code != 405, other
+    if path in ("/v2/session", "/v2/session/analytics"):
+        assert {"GET", "POST"} <= set(allowed)
 
 
 # --- parameter errors -------------------------------------------------------------------------------

@@ -141,6 +141,10 @@ def test_max_group_number_accepts_a_numeric_string():
         parse(group_by=[{"attribute": "device_model", "max_group_number": "1000"}]).group_by[0].max_groups
         == 1000
     )
+    for spelling in ("1_0", "\uff15", "5.0x"):
+        with pytest.raises(ApiError) as err:
+            parse(group_by=[{"attribute": "device_model", "max_group_number": spelling}])
+        assert err.value.path == "[0].max_group_number", spelling
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,9 @@ def test_numeric_strings_and_bool_spellings():
 
 def test_pagination_bounds():
     assert parse([], page="2", page_size="500").page_size == 500
-    for bad in [{"page": "0"}, {"page": "x"}, {"page_size": "501"}, {"page_size": "0"}, {"page_size": "1.5"}]:
+    assert parse([], page=" 3 ", page_size="+7").page_size == 7
+    spellings = [{"page": "1_0"}, {"page": "\uff11\uff10"}, {"page": "\u0661"}, {"page_size": "1e1"}, {"page_size": "0x10"}]
+    for bad in [{"page": "0"}, {"page": "x"}, {"page_size": "501"}, {"page_size": "0"}, {"page_size": "1.5"}, *spellings]:
         e = error([], **bad)
         assert e.param in bad
         assert "integer" in e.message
@@ -101,3 +103,15 @@ def test_a_missing_operator_is_called_missing() -> None:
     assert e.message.startswith("filters[0].operator is required; allowed for device_model: equal, "), e.message
     e = error([{"attribute": "device_model", "operator": "bigger", "value": "x"}])
     assert e.message.startswith("filters[0].operator: 'bigger' does not apply to device_model (String); allowed: ")
+
+
+@pytest.mark.parametrize("text", ["1_0", "\uff11\uff10", "inf", "nan", "0x10", "1..2", "e5", ""])
+def test_a_numeric_value_is_plain_decimal_text(text: str) -> None:
+    e = error([{"attribute": "session_rage_gesture_count", "operator": "greater", "value": text}])
+    assert e.path == "[0].value" and "expected a number" in e.message
+
+
+@pytest.mark.parametrize(("text", "value"), [("10", 10), (" -2 ", -2), ("2.5", 2.5), (".5", 0.5), ("1e3", 1000.0), ("+4", 4)])
+def test_numeric_text_reads_as_its_number(text: str, value: float) -> None:
+    (f,) = parse([{"attribute": "session_rage_gesture_count", "operator": "greater", "value": text}]).filters
+    assert f.value == value and type(f.value) is type(value)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__, web
 from ..apps import KeyCache
@@ -26,6 +27,17 @@ _HTTP_MESSAGES = {
     404: "Not found: no such resource. Endpoints are under /v2 (see /docs).",
     405: "Method not allowed for this path.",
 }
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _methods_of_path(request: Request) -> list[str]:
+    """The methods some route takes at this request's path (asked of each route, included routers too)."""
+    routes = request.app.router.routes
+    return [
+        m for m in _METHODS if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+    ]
 
 
 @asynccontextmanager
@@ -70,8 +82,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSON:
         message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
-        err = ApiError(exc.status_code, message)
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # every method some route of this path takes (the router names the first such route's alone)
+            allowed = _methods_of_path(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"Method {request.method} is not allowed for {request.url.path}; allowed: {', '.join(allowed)}"
+        err = ApiError(exc.status_code, message)
         return JSON(err.body(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

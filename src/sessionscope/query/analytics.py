@@ -25,7 +25,7 @@ from .metrics import (
 )
 from .plan import Scope
 from .spec import Filter, Window
-from .validate import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, _json_array, parse_filters, parse_int
+from .validate import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, _json_array, integer, parse_filters, parse_int
 
 MAX_GROUP_BY = 2
 DEFAULT_MAX_GROUPS = 50
@@ -158,7 +158,7 @@ def _max_groups(raw: Any, i: int) -> int:
     try:
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ValueError
-        value = int(raw)
+        value = integer(raw)
     except (TypeError, ValueError):
         value = None
     if value is None or not 1 <= value <= MAX_GROUPS:

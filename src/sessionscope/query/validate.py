@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -45,6 +46,18 @@ def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
     return raw
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def integer(raw: Any) -> int:
+    """int(raw), but a string must be plain decimal digits: int() would also read "1_0", "１０" and other
+    spellings no client means (ValueError)."""
+    if isinstance(raw, str) and not _INTEGER.fullmatch(raw.strip()):
+        raise ValueError(raw)
+    return int(raw)
+
+
 def parse_int(params: Mapping[str, Any], name: str, default: int, lo: int, hi: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
@@ -52,7 +65,7 @@ def parse_int(params: Mapping[str, Any], name: str, default: int, lo: int, hi: i
     try:
         if isinstance(raw, bool) or isinstance(raw, float):
             raise ValueError
-        value = int(raw)
+        value = integer(raw)
     except (TypeError, ValueError):
         raise bad_request(f"{name} must be an integer from {lo} to {hi}, got {raw!r}", param=name) from None
     if not lo <= value <= hi:
@@ -68,10 +81,9 @@ def _number(value: Any, where: str, param: str, path: str) -> float | int:
     if isinstance(value, float) and math.isfinite(value):
         return value
     if isinstance(value, str):
-        try:
-            parsed = float(value.strip())
-        except ValueError:
-            parsed = math.nan
+        text = value.strip()
+        # plain decimal notation only: float() would also read "1_0", "１０", "inf" and "nan"
+        parsed = float(text) if _DECIMAL.fullmatch(text) else math.nan
         if math.isfinite(parsed):
             return int(parsed) if parsed.is_integer() and "." not in value and "e" not in value.lower() else parsed
     raise bad_request(f"{where}: expected a number or a numeric string like \"10\", got {value!r}", param=param, path=path)
