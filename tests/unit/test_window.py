@@ -7,6 +7,7 @@ import pytest
 from sessionscope.catalog import SESSIONS
 from sessionscope.errors import ApiError
 from sessionscope.query.validate import parse_list
+from sessionscope.query.window import parse_time
 
 NOW = datetime(2023, 1, 30, 10, 51, 9)
 
@@ -76,6 +77,11 @@ def test_several_date_filters_intersect():
     "value, fragment",
     [
         ('"yesterday"', "is not a date"),
+        ('"20230119"', "is not a date"),
+        ('"2023-W03-4"', "is not a date"),
+        ('"\uff12\uff10\uff12\uff13-01-19"', "is not a date"),
+        ('"2023-01-19T1123"', "is not a date"),
+        ('{"lower": "2023-01-02", "upper": "20230119"}', "is not a date"),
         ("19", "expected a date string"),
         ('{"lower": "2023-01-02"}', "between_dates takes"),
         ('{"lower": "2023-01-20", "upper": "2023-01-02"}', "lower must not be after upper"),
@@ -101,3 +107,17 @@ def test_not_on_with_another_date_filter_only_removes_its_day():
     w = window(f)
     assert (w.lo, w.hi) == (datetime(2022, 11, 1), datetime(2022, 11, 30, 23, 59, 59))
     assert w.excluded == ((datetime(2022, 11, 15), datetime(2022, 11, 15, 23, 59, 59)),)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023-01-19 11:23", datetime(2023, 1, 19, 11, 23)),
+        ("2023-01-19t11:23:12.75z", datetime(2023, 1, 19, 11, 23, 12)),
+        ("2023-01-19T11:23:12+05:30", datetime(2023, 1, 19, 5, 53, 12)),
+        ("2023-01-19T01:00:00-0200", datetime(2023, 1, 19, 3, 0, 0)),
+        (" 2023-01-19 ", datetime(2023, 1, 19)),
+    ],
+)
+def test_iso_spellings_clients_send_are_read(text, expected):
+    assert parse_time(text, param="filters", path="[0].value")[0] == expected

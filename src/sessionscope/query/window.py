@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from ..errors import bad_request
@@ -14,6 +15,9 @@ EARLIEST = datetime(1900, 1, 1)
 LATEST = datetime(2999, 12, 31)
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
+# what a filter date may look like: a day, or a day and a time of day (seconds and their fraction optional)
+# with an optional UTC offset
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?)?")
 
 
 def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False) -> tuple[datetime, bool]:
@@ -26,6 +30,8 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
         )
     text = value.strip()
     try:
+        if not _DATE_TEXT.fullmatch(text):
+            raise ValueError(text)  # fromisoformat would also read "20230119", "2023-W03" and other spellings
         if len(text) == 10:
             day = datetime.strptime(text, "%Y-%m-%d")
             if not EARLIEST <= day <= LATEST:
