@@ -51,6 +51,16 @@ class ApiError(Exception):
         return {"success": False, "error": error}
 
 
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, as a message names it ("an object", "null"...)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    kinds = {dict: "an object", list: "an array", str: "a string", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def bad_request(message: str, *, param: str | None = None, path: str | None = None) -> ApiError:
     return ApiError(400, message, param=param, path=path)
 

@@ -30,9 +30,12 @@ def test_not_json():
 
 
 def test_not_an_array_of_objects():
-    assert "JSON array" in error('{"attribute": "x"}').message
+    assert error('{"attribute": "x"}').message == "filters must be a JSON array of objects, got an object"
     e = error("[1]")
-    assert e.path == "[0]" and "must be an object" in e.message
+    assert e.path == "[0]" and e.message == "filters[0] must be an object, got a number"
+    # kinds are named as JSON names them, never as Python types
+    for text, kind in [("[null]", "null"), ('["x"]', "a string"), ("[[]]", "an array"), ("[true]", "a boolean")]:
+        assert error(text).message == f"filters[0] must be an object, got {kind}"
 
 
 def test_unknown_attribute_lists_the_allowed_ones():

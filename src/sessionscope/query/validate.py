@@ -13,7 +13,7 @@ import orjson
 
 from ..catalog import OPERATORS, Attribute, Operator, Resource, operators_for
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST
-from ..errors import bad_request
+from ..errors import bad_request, json_kind
 from .spec import Filter, ListSpec, Window
 from .window import condition_range, intersect, window_for
 
@@ -39,10 +39,10 @@ def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
     if raw is None:  # `null` means absent, in a query string as in a JSON body
         return []
     if not isinstance(raw, list):
-        raise bad_request(f"{name} must be a JSON array of objects, got {type(raw).__name__}", param=name)
+        raise bad_request(f"{name} must be a JSON array of objects, got {json_kind(raw)}", param=name)
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise bad_request(f"{name}[{i}] must be an object, got {type(item).__name__}", param=name, path=f"[{i}]")
+            raise bad_request(f"{name}[{i}] must be an object, got {json_kind(item)}", param=name, path=f"[{i}]")
     return raw
 
 
@@ -94,11 +94,7 @@ def _string(value: Any, where: str, param: str, path: str) -> str:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise bad_request(f"{where}: expected a string, got {_kind(value)}", param=param, path=path)
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", bool: "a boolean", type(None): "null"}.get(type(value), type(value).__name__)
+    raise bad_request(f"{where}: expected a string, got {json_kind(value)}", param=param, path=path)
 
 
 def _normalise(attr: Attribute, op: Operator, value: Any, where: str, param: str, path: str) -> Any:
@@ -116,7 +112,7 @@ def _normalise(attr: Attribute, op: Operator, value: Any, where: str, param: str
         return _number(value, where, param, path)
     if shape == "string_list":
         if not isinstance(value, list):
-            raise bad_request(f"{where}: operator {op.name} takes an array of strings, got {_kind(value)}", param=param, path=path)
+            raise bad_request(f"{where}: operator {op.name} takes an array of strings, got {json_kind(value)}", param=param, path=path)
         if len(value) > MAX_LIST_VALUES:
             raise bad_request(f"{where}: at most {MAX_LIST_VALUES} values", param=param, path=path)
         return [_alias(attr, _string(v, f"{where}[{i}]", param, f"{path}[{i}]"), where, param, path) for i, v in enumerate(value)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from ..errors import bad_request
+from ..errors import bad_request, json_kind
 from .spec import Window
 
 DEFAULT_DAYS = 30
@@ -24,7 +24,7 @@ def parse_time(value: object, *, param: str, path: str, end_of_day: bool = False
     """Parse "YYYY-MM-DD" or an ISO-8601 UTC datetime; returns (naive UTC datetime, was_date_only)."""
     if not isinstance(value, str):
         raise bad_request(
-            f"{param}{path}: expected a date string like \"2023-01-19\" or \"2023-01-19T11:23:12Z\", got {type(value).__name__}",
+            f"{param}{path}: expected a date string like \"2023-01-19\" or \"2023-01-19T11:23:12Z\", got {json_kind(value)}",
             param=param,
             path=path,
         )
