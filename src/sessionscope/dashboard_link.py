@@ -40,6 +40,7 @@ from urllib.parse import quote, unquote
 
 from .catalog import SESSIONS, Attribute, Resource
 from .catalog.types import BOOL, EVENT
+from .errors import bad_request
 from .query.spec import Filter, Window
 
 # Characters percent-encoded inside JSON strings: those that would end or split a query parameter.
@@ -222,20 +223,29 @@ def _to_filter(name: str, cond: dict[str, Any]) -> dict[str, Any]:
     return f
 
 
-def filters_from_pairs(pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Decoded (name, value) query pairs -> filters; pairs that are not link conditions are skipped."""
+def filters_from_pairs(pairs: Iterable[tuple[str, str]], strict: bool = False) -> list[dict[str, Any]]:
+    """Decoded (name, value) query pairs -> filters; pairs that are not link conditions are skipped.
+    `strict`: a value that opens a JSON object but is not a condition (a link cut short or mangled on its
+    way) is a 400 naming it, rather than a condition silently dropped."""
     filters = []
     for name, text in pairs:
         try:
             cond = json.loads(text)
         except ValueError:
-            continue
+            cond = None
         if isinstance(cond, dict) and isinstance(cond.get("o"), str) and "v" in cond:
             filters.append(_to_filter(name, cond))
+        elif strict and text.lstrip().startswith("{"):
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            raise bad_request(
+                f"the link's condition {name}={shown} cannot be read (cut short or altered?); a condition is "
+                'JSON like {"o": "in", "v": ["value"]}',
+                param=name,
+            )
     return filters
 
 
-def parse_dashboard_link(url: str) -> list[dict[str, Any]]:
+def parse_dashboard_link(url: str, strict: bool = False) -> list[dict[str, Any]]:
     """A dashboard link (or its query string) -> the filters it stands for, in the API's filter format."""
     query = url.split("?", 1)[1] if "?" in url else url
     query = query.split("#", 1)[0]
@@ -244,7 +254,7 @@ def parse_dashboard_link(url: str) -> list[dict[str, Any]]:
         name, _, value = part.partition("=")
         if name:
             pairs.append((unquote(name), unquote(value)))
-    return filters_from_pairs(pairs)
+    return filters_from_pairs(pairs, strict)
 
 
 __all__ = ["LinkGroup", "bucket_days", "build_dashboard_link", "filters_from_pairs", "parse_dashboard_link"]

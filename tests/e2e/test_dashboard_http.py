@@ -342,3 +342,19 @@ def test_a_user_analytics_link_lists_the_sessions_of_its_users(site: Site, user_
         assert list(dict.fromkeys(listed)) == [s.sid for s in newest[:25]]
         checked += 1
     assert checked >= 1
+
+
+def test_a_link_cut_short_is_explained_not_shown_unfiltered(site: Site) -> None:
+    """A link that lost its end on the way (a chat client cutting a long URL, say) names the condition it
+    cannot read, on the list and on the analytics page, instead of showing every session."""
+    link, row = model_link(site)
+    model = row["device_model"]
+    cut = link[: link.index("device_model=") + len('device_model={"o":"in","v":["') + 2]
+    token = cookie_of(login(site))
+    for path in (cut, cut.replace("/sessions/list/1?", "/analytics?")):
+        r = get(site, path, token)
+        assert r.status_code == 400, path
+        assert "cannot be read" in r.text and "device_model=" in r.text
+        assert 'data-count="0"' in r.text or "session-count" not in r.text
+    whole = get(site, link, token)  # the whole link still reads
+    assert whole.status_code == 200 and f'data-count="{row["session_count"]}"' in whole.text, model

@@ -66,8 +66,9 @@ class FilterRow:
 
 
 def from_query(query: str) -> list[dict[str, Any]]:
-    """A page's raw query string (a dashboard link's) -> API filters."""
-    return parse_dashboard_link(query)
+    """A page's raw query string (a dashboard link's) -> API filters; a condition that cannot be read is a
+    400 (ApiError) naming it."""
+    return parse_dashboard_link(query, strict=True)
 
 
 def to_query(filters: Iterable[Mapping[str, Any]]) -> str:
