@@ -358,3 +358,12 @@ def test_a_link_cut_short_is_explained_not_shown_unfiltered(site: Site) -> None:
         assert 'data-count="0"' in r.text or "session-count" not in r.text
     whole = get(site, link, token)  # the whole link still reads
     assert whole.status_code == 200 and f'data-count="{row["session_count"]}"' in whole.text, model
+
+
+def test_the_servers_address_opens_the_login_in_a_browser(site: Site) -> None:
+    r = httpx.get(f"{site.base}/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert get(site, "/login").status_code == 200
+    # a script asking for the root gets the API's JSON 404, which says where the endpoints are
+    r = httpx.get(f"{site.base}/", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found" and "/v2" in r.json()["error"]["message"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from .. import apps, signing
@@ -86,6 +87,15 @@ def safe_next(target: str, appid: str) -> str:
 def _appid_of(target: str) -> str:
     parts = target.split("/")
     return parts[2] if len(parts) > 2 and parts[1] == "app" else ""
+
+
+@router.get("/")
+def root(request: Request) -> Response:
+    """A browser opening the server's address lands on the dashboard's login; any other client learns
+    where the API is (the JSON 404 of every unknown path)."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/login", status_code=303)
+    raise StarletteHTTPException(404)
 
 
 @router.get("/login")
