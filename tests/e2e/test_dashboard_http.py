@@ -14,6 +14,7 @@ import pytest
 from api.users_events_oracle import UsersOracle, window_bounds
 from sessionscope import signing
 from sessionscope.dashboard_link import parse_dashboard_link
+from sessionscope.web.filters import to_query as filters_query
 
 from .conftest import SECRET, Site
 
@@ -367,3 +368,21 @@ def test_the_servers_address_opens_the_login_in_a_browser(site: Site) -> None:
     # a script asking for the root gets the API's JSON 404, which says where the endpoints are
     r = httpx.get(f"{site.base}/", headers={"Accept": "application/json"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found" and "/v2" in r.json()["error"]["message"]
+
+
+def test_page_labels_count_in_words(site: Site) -> None:
+    """One session reads "1 session", "1 user"; a page past the last one says so and links to the last."""
+    token = cookie_of(login(site))
+    one = next(d for d in site.docs_a if d["sessionId"] == site.plain_session)
+    query = filters_query([
+        {"attribute": "date_range", "operator": "between_dates", "value": {"lower": "1900-01-01", "upper": "2999-12-31"}},
+        {"attribute": "session_id", "operator": "equal", "value": one["sessionId"]},
+    ])
+    text = re.sub(r"\s+", " ", get(site, f"/app/{site.a.appid}/sessions/list/1?{query}", token).text)
+    assert 'data-count="1"' in text
+    assert '>1</span><span class="stat-label">user</span>' in text and "1 users" not in text
+    text = re.sub(r"\s+", " ", get(site, f"/app/{site.a.appid}/sessions/list/9999", token).text)
+    last = -(-int(re.search(r'data-count="(\d+)"', text).group(1)) // 25)  # the default window's pages
+    assert 1 < last < 9999
+    assert f"Page 9,999, past the last ({last:,})" in text and "Page 9,999 of" not in text
+    assert f'rel="prev" href="/app/{site.a.appid}/sessions/list/{last}">← Last page' in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -222,3 +223,23 @@ def test_formats() -> None:
     assert fmt.field_label("isNotificationEnabled") == "Notifications"
     assert fmt.field_label("browserVersion") == "Browser version"
     assert fmt.field_label("some_custom_key") == "Some custom key"
+
+
+def test_platform_codes_show_as_names() -> None:
+    """Links write the platform as its code ("1", "2"); the form shows its name, and submits a filter that
+    selects the same sessions (the validator reads both spellings as one value)."""
+    from sessionscope.catalog import SESSIONS
+    from sessionscope.query.validate import parse_list
+
+    for flt, shown in [
+        ({"attribute": "device_platform", "operator": "equal", "value": "2"}, "ios"),
+        ({"attribute": "device_platform", "operator": "in", "value": ["1", 2]}, "android, ios"),
+        ({"attribute": "device_platform", "operator": "not_equal", "value": "windows"}, "windows"),
+    ]:
+        row = filters.filter_to_row(flt)
+        assert row.value == shown
+        now = datetime(2024, 1, 1)
+        if flt["value"] != "windows":
+            before = parse_list(SESSIONS, {"filters": [flt]}, now).filters[0].value
+            after = parse_list(SESSIONS, {"filters": [filters.row_to_filter(row)]}, now).filters[0].value
+            assert before == after

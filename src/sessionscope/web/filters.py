@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..catalog import OPERATORS, Resource
+from ..catalog import OPERATORS, SESSIONS, Resource
 from ..catalog.types import BUCKET, COUNT, EVENT
 from ..dashboard_link import parse_dashboard_link
 
@@ -176,8 +176,13 @@ def _text(value: Any) -> str:
 
 
 def filter_to_row(f: Mapping[str, Any]) -> FilterRow:
-    """An API filter -> the form row that shows it (and submits it back unchanged)."""
+    """An API filter -> the form row that shows it (and submits back the same filter). A value of an
+    attribute with several spellings shows as its name (device_platform "2", as links write it: "ios")."""
     value = f.get("value")
+    attr = SESSIONS.attribute(str(f.get("attribute")))
+    if attr is not None and attr.aliases:
+        named = lambda v: attr.aliases.get(str(v).lower(), v) if isinstance(v, str | int) else v  # noqa: E731
+        value = [named(v) for v in value] if isinstance(value, list) else named(value)
     text, text2 = "", ""
     if isinstance(value, dict):
         text, text2 = _text(value.get("lower")), _text(value.get("upper"))

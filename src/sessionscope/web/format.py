@@ -22,6 +22,11 @@ def metric_label(key: str) -> str:
     return METRIC_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
+def plural(word: str, count: Any) -> str:
+    """`word` for one of it, else its plural ("user", 2 -> "users"; "new user", 1 -> "new user")."""
+    return word if count == 1 else word + "s"
+
+
 def number(value: Any, digits: int = 2) -> str:
     """1234 -> "1,234"; 3.14159 -> "3.14"; None -> "—"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

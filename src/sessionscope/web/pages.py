@@ -119,7 +119,7 @@ def _pagination(list_path: str, number: int, count: int, query: str) -> dict[str
         "page": number,
         "pages": pages,
         "first_row": (number - 1) * PAGE_SIZE + 1,
-        "prev_href": href(number - 1) if number > 1 else None,
+        "prev_href": href(min(number - 1, pages)) if number > 1 else None,  # past the end: the last page
         "next_href": href(number + 1) if number < pages else None,
         "first_href": href(1),
         "form_action": f"{list_path}/1",

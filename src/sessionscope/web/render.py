@@ -37,6 +37,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 env = templates.env
 env.filters.update(
     number=fmt.number,
+    plural=fmt.plural,
     duration=fmt.duration,
     offset=fmt.offset,
     pct=fmt.pct,
