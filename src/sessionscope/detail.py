@@ -40,7 +40,7 @@ class Event:
 class SessionDetail:
     doc: dict[str, Any]  # the session as GET /v2/session returns it (with_video=true)
     screens: list[str]  # in visiting order
-    events: list[Event]  # in recorded order
+    events: list[Event]  # by their time in the session (recorded order among equal times; untimed last)
     video_url: str | None  # a signed /v2/video link (absolute, on public_url); None when there is no video
 
 
@@ -55,7 +55,8 @@ def _events(store: Store, appid: str, session_id: str) -> list[Event]:
     for name, screen, time_sec, at, props in store.query(sql, b.params()):  # type: ignore[arg-type]
         properties = orjson.loads(props) if props else {}
         out.append(Event(name, screen, time_sec, at, properties if isinstance(properties, dict) else {}))
-    return out
+    # a timeline: an SDK may send a session's events in any order (the list API keeps the recorded one)
+    return sorted(out, key=lambda e: (e.time_sec is None, e.time_sec or 0.0))
 
 
 def session_detail(

@@ -386,3 +386,18 @@ def test_page_labels_count_in_words(site: Site) -> None:
     assert 1 < last < 9999
     assert f"Page 9,999, past the last ({last:,})" in text and "Page 9,999 of" not in text
     assert f'rel="prev" href="/app/{site.a.appid}/sessions/list/{last}">← Last page' in text
+
+
+def test_a_sessions_events_show_in_time_order(site: Site) -> None:
+    events = [{"name": "third", "timeSec": 30}, {"name": "first", "timeSec": 1.5}, {"name": "untimed"},
+              {"name": "second", "timeSec": 10}, {"name": "also-second", "timeSec": 10}]
+    doc = {"sessionId": "events-out-of-order", "events": events, "user": {"uxcamuserid": "timeline-user"},
+           "property": {"uploadedServerTime": (site.now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    r = site.client.post("/v2/ingest/sessions", json=[doc], headers=site.b.ingest_headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    token = cookie_of(login(site, site.b))
+    page = get(site, f"/app/{site.b.appid}/sessions/list/1/events-out-of-order", token)
+    assert page.status_code == 200
+    table = page.text.split('id="events-table"', 1)[1].split("</table>", 1)[0]
+    shown = re.findall(r"<td><strong>([^<]+)</strong></td>", table)
+    assert shown == ["untimed", "first", "second", "also-second", "third"]  # no timeSec: the start
