@@ -349,3 +349,36 @@ def test_event_links_and_user_links_land_on_their_lists(page, site: Site, artifa
     )
     assert shown_count(page) == len(mine) > 0
     assert listed_ids(page) == mine[:PAGE_SIZE]
+
+
+def test_long_unbroken_values_do_not_widen_the_page(browser, site: Site, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ids, names and property values with no place to break (a token, a URL) wrap inside their cell: the
+    session page and the list never scroll sideways, on a phone or a desktop."""
+    long = "x" * 240
+    url = "https://example.com/" + "a" * 200
+    doc = {
+        "sessionId": "L" * 64,
+        "user": {"uxcamuserid": "u" * 120, "name": long, "customProperties": {"k" * 90: url, "token": long}},
+        "device": {"model": "M" * 150, "osVersion": "9" * 80},
+        "location": {"city": "C" * 160, "country": "D" * 100},
+        "screens": ["S" * 200, "Home"],
+        "events": [{"name": "E" * 200, "screen": "S" * 200, "timeSec": 1, "properties": {"p" * 80: long}}],
+        "property": {"uploadedServerTime": (site.now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+    }
+    r = site.client.post("/v2/ingest/sessions", json=[doc], headers=site.b.ingest_headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    for width, height in ((390, 844), (1280, 900)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            page.goto(f"{site.base}/app/{site.b.appid}/sessions/list/1/{doc['sessionId']}")
+            log_in(page, site, site.b)
+            for path in (f"/sessions/list/1/{doc['sessionId']}", "/sessions/list/1"):
+                page.goto(f"{site.base}/app/{site.b.appid}{path}")
+                assert page.locator("main").count() == 1
+                fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+                if not fits:
+                    shot(page, artifacts, f"long-values-{width}")
+                assert fits, (width, path)
+        finally:
+            context.close()
