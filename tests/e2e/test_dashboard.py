@@ -298,6 +298,13 @@ def test_pages_fit_a_phone(browser, site: Site, artifacts: Path) -> None:  # typ
             page.goto(f"{site.base}{path}")
             # the page itself never scrolls sideways (wide tables scroll inside their card)
             assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), name
+            # no chart label runs past its drawing (the last week's "Dec 26 - Jan 01" did)
+            cut = page.evaluate(
+                """() => [...document.querySelectorAll('svg text.tick')].filter(t => {
+                    const b = t.getBBox(), w = t.ownerSVGElement.viewBox.baseVal.width;
+                    return b.x < -0.5 || b.x + b.width > w + 0.5; }).map(t => t.textContent)"""
+            )
+            assert cut == [], (name, cut)
             shot(page, artifacts, name)
     finally:
         context.close()

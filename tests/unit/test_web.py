@@ -202,7 +202,12 @@ def test_line_chart_geometry() -> None:
     assert s.path.count("M") == 2  # the line restarts after the gap
     assert s.points[0].x == c.left and s.points[-1].x == c.right
     assert s.points[0].y == c.bottom and math.isclose(s.points[19].y, c.bottom - (c.bottom - c.top) * 19 / 20)
-    assert len(c.x_labels) <= 8 and c.x_labels[0] == (c.left, "2023-01-01")
+    assert len(c.x_labels) <= 8 and c.x_labels[0] == (c.left, "2023-01-01", "middle")
+    # week labels: the one under the right end ends there instead of running past the drawing
+    weeks = [f"Dec {d:02d} - Dec {d + 6:02d}" for d in (1, 8, 15)] + ["Dec 29 - Jan 04"]
+    w = charts.line_chart(weeks, [("s", [(1, "/")] * 4)], fmt.number)
+    assert [a for _, _, a in w.x_labels] == ["middle", "middle", "middle", "end"]
+    assert all(x + (len(t) * charts.TICK_CHAR_WIDTH / 2 if a == "middle" else 0) <= w.width for x, t, a in w.x_labels)
     assert [t for _, t in c.y_ticks] == ["0", "5", "10", "15", "20"]
     single = charts.line_chart(["Jan"], [("s", [(3, "/")])], fmt.number)
     assert single.series[0].points[0].x == (single.left + single.right) / 2

@@ -102,8 +102,20 @@ class LineChart:
     right: int
     bottom: int
     series: list[Series]
-    x_labels: list[tuple[float, str]] = field(default_factory=list)
+    x_labels: list[tuple[float, str, str]] = field(default_factory=list)  # (x, text, text-anchor)
     y_ticks: list[tuple[float, str]] = field(default_factory=list)
+
+
+TICK_CHAR_WIDTH = 6.5  # px per character of an 11px tick label (app.css), a generous average
+
+
+def _anchor(x: float, text: str, width: int) -> str:
+    """A label centred under its point, unless that would cut it at the drawing's edge (the last week's
+    "Dec 26 - Jan 01" under the right end): then it ends (or starts) there."""
+    half = len(text) * TICK_CHAR_WIDTH / 2
+    if x + half > width:
+        return "end"
+    return "start" if x - half < 0 else "middle"
 
 
 def line_chart(
@@ -145,6 +157,6 @@ def line_chart(
     if max_x_labels is None:  # long labels ("Dec 26 - Jan 01") need more room each
         max_x_labels = 5 if max((len(b) for b in buckets), default=0) > 10 else 8
     every = max(1, math.ceil(len(buckets) / max_x_labels))
-    x_labels = [(x_at(i), b) for i, b in enumerate(buckets) if i % every == 0]
+    x_labels = [(x_at(i), b, _anchor(x_at(i), b, width)) for i, b in enumerate(buckets) if i % every == 0]
     y_ticks = [(y_at(t), fmt(t)) for t in ticks]
     return LineChart(width, height, left, top, right, bottom, drawn, x_labels, y_ticks)
