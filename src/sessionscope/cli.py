@@ -44,9 +44,14 @@ def _settings(store: str | None) -> Settings:
     return settings
 
 
-def _open(settings: Settings):  # type: ignore[no-untyped-def]
-    from .store import open_store
+def _open(settings: Settings, existing: bool = False):  # type: ignore[no-untyped-def]
+    """The store; `existing`: a command that only reads or changes what is there fails on an embedded store
+    that is not there (a mistyped --store), rather than creating an empty one."""
+    from .store import embedded_path, open_store
 
+    path = embedded_path(settings.store_url())
+    if existing and path is not None and not os.path.exists(path):
+        _fail(f"no store at {path}; `sessionscope apps create NAME` or `sessionscope demo` creates one")
     try:
         return open_store(settings.store_url(), **settings.store_options())
     except (StoreUnavailable, ValueError) as exc:  # ValueError: a store URL of no known scheme
@@ -111,7 +116,7 @@ def apps_create(
 @apps_app.command("list")
 def apps_list(store: StoreOpt = None) -> None:
     """List apps."""
-    for a in apps_mod.list_apps(_open(_settings(store))):
+    for a in apps_mod.list_apps(_open(_settings(store), existing=True)):
         typer.echo(f"{a.appid}  {a.created_at:%Y-%m-%d %H:%M:%S}  {a.name}")
 
 
@@ -124,7 +129,7 @@ def apps_rotate_key(
 ) -> None:
     """Replace an app's key; the old one stops working at once."""
     try:
-        key = apps_mod.rotate_key(_open(_settings(store)), appid, kind)
+        key = apps_mod.rotate_key(_open(_settings(store), existing=True), appid, kind)
     except (LookupError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -204,7 +209,7 @@ def import_(
         _fail(f"{file.name}: not a file import reads; it takes NDJSON ({', '.join(IMPORT_SUFFIXES[:6])}) or Parquet "
               "(.parquet); `sessionscope export` writes both")
     settings = _settings(store)
-    st = _open(settings)
+    st = _open(settings, existing=True)
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
     try:
@@ -245,7 +250,7 @@ def export_(
     if resource not in ("session", "user", "event"):
         _fail(f"--resource must be session, user or event, got {resource!r}")
     settings = _settings(store)
-    st = _open(settings)
+    st = _open(settings, existing=True)
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
     try:
@@ -281,10 +286,13 @@ def copy_(
     )
 
     from .copy import copy_store, count_rows
-    from .store import open_store
+    from .store import embedded_path, open_store
 
     if source == target:
         _fail("--from and --to name the same store")
+    path = embedded_path(source)
+    if path is not None and not os.path.exists(path):
+        _fail(f"no store at {path} (--from)")
     try:
         src = open_store(source, read_only=source.startswith("duckdb"))
         dst = open_store(target)

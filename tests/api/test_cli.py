@@ -258,6 +258,13 @@ COMMANDS = [
         (["apps", "list"], {"SESSIONSCOPE_PORT": "99999"}, "SESSIONSCOPE_PORT"),
         (["apps", "list", "--store", "bogus://x"], {}, "unsupported store URL scheme 'bogus'"),
         (["import", "{tmp}/sessions.csv", "--app", "0123456789abcdef01234567"], {}, "NDJSON"),
+        # a mistyped store is not created empty by a command that reads it
+        (["apps", "list", "--store", "{tmp}/typo/x.duckdb"], {}, "no store at {tmp}/typo/x.duckdb"),
+        (["apps", "rotate-key", "0123456789abcdef01234567", "--store", "duckdb://{tmp}/typo/x.duckdb"], {},
+         "no store at {tmp}/typo/x.duckdb"),
+        (["export", "--app", "0123456789abcdef01234567", "-o", "{tmp}/out.ndjson", "--store", "chdb://{tmp}/typo"], {},
+         "no store at {tmp}/typo"),
+        (["copy", "--from", "duckdb://{tmp}/typo/x.duckdb", "--to", "chdb://{tmp}/ch"], {}, "no store at {tmp}/typo/x.duckdb"),
     ],
 )
 def test_bad_arguments_fail_before_touching_anything(
@@ -267,7 +274,8 @@ def test_bad_arguments_fail_before_touching_anything(
     a = fresh_server.create_app("only")
     result = cli({**fresh_server.env, **env}, *[arg.format(tmp=tmp_path) for arg in args], check=False)
     assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr, result.stderr
-    assert says in result.stdout + result.stderr, result.stdout + result.stderr
+    assert says.format(tmp=tmp_path) in result.stdout + result.stderr, result.stdout + result.stderr
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "ch").exists()
     listed = cli(fresh_server.env, "apps", "list").stdout.splitlines()  # no demo app was left behind
     assert len(listed) == 1 and a.appid in listed[0], listed
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from .base import Store
 
 
+def embedded_path(url: str) -> str | None:
+    """The file (DuckDB) or directory (chDB) an embedded store's URL names; None for a server."""
+    scheme = url.split("://", 1)[0] if "://" in url else "duckdb"
+    if scheme in ("duckdb", "chdb"):
+        return url.split("://", 1)[1] if "://" in url else url
+    return None
+
+
 def open_store(
     url: str, *, read_only: bool = False, memory_limit: str = "", threads: int = 0, result_cache: int = 0
 ) -> Store:
@@ -18,14 +26,13 @@ def open_store(
     if scheme == "duckdb":
         from .duckdb import DuckDBStore
 
-        path = url.split("://", 1)[1] if "://" in url else url
         return DuckDBStore(
-            path, read_only=read_only, memory_limit=memory_limit, threads=threads, result_cache=result_cache
+            embedded_path(url) or url, read_only=read_only, memory_limit=memory_limit, threads=threads, result_cache=result_cache
         )
     if scheme == "chdb":
         from .chdb import ChdbStore
 
-        return ChdbStore(url.split("://", 1)[1], read_only=read_only, result_cache=result_cache)
+        return ChdbStore(embedded_path(url) or url, read_only=read_only, result_cache=result_cache)
     if scheme in ("clickhouse", "clickhouses"):
         from .clickhouse import ClickHouseServerStore
 
