@@ -243,3 +243,15 @@ def test_has_video_survives_resending_the_session(ctx: Ctx) -> None:
             headers=ctx.a.read_headers,
         )
         assert "v-resend" in {x["sessionId"] for x in r.json()["data"]}
+
+
+def test_a_documents_own_has_video_is_kept_and_video_says_none_is_stored(ctx: Ctx) -> None:
+    """An imported session that had its replay elsewhere: hasVideo stays true (and a filter finds it), but
+    `video` links only to a replay stored here."""
+    r = ctx.client.post("/v2/ingest/sessions", json=[doc("v-elsewhere", hasVideo=True)], headers=ctx.a.ingest_headers)
+    assert r.json()["accepted"] == 1, r.text
+    row = sessions(ctx, with_video="true")["v-elsewhere"]
+    assert row["property"]["hasVideo"] is True and row["video"] == NO_VIDEO
+    flt = [ALL_TIME, {"attribute": "session_has_video", "operator": "equal", "value": True}]
+    r = ctx.client.get("/v2/session", params={"filters": json.dumps(flt), "page_size": 500}, headers=ctx.a.read_headers)
+    assert "v-elsewhere" in {x["sessionId"] for x in r.json()["data"]}
