@@ -171,3 +171,32 @@ def test_the_engines_hold_the_same_rows(servers) -> None:
         rows.append(got)
     assert len(rows[0]) == 1_500
     assert_same(rows[0], rows[1])
+
+
+def test_the_dashboard_lists_the_sessions_of_a_user_link_alike(servers) -> None:
+    """A user analytics row's link (user conditions on the users relation) lists the same sessions, in the
+    same order and count, on both engines, page 1 and a later page."""
+    import re
+
+    import httpx
+
+    user_filters = [WINDOW, {"attribute": "user_session_count", "operator": "greater", "value": 2},
+                    {"attribute": "user_first_seen_on", "operator": "after", "value": "2000-01-01"}]
+    shown = []
+    for engine in ENGINES:
+        server, client, creds = servers[engine]
+        (row,) = _get(servers, engine, "/v2/user/analytics", {"filters": user_filters})["data"]
+        link = row["dashboard_link"].replace("BASE", "")
+        with httpx.Client(base_url=server.base_url, timeout=60) as browser:
+            r = browser.post("/login", data={"appid": creds.appid, "apikey": creds.apikey, "next": ""})
+            assert r.status_code == 303, r.text
+            pages = []
+            for n in (1, 3):
+                page = browser.get(link.replace("APPID", creds.appid).replace("/list/1?", f"/list/{n}?"))
+                assert page.status_code == 200, page.text[:300]
+                count = int(re.search(r'data-count="(\d+)"', page.text).group(1))
+                pages.append((count, list(dict.fromkeys(re.findall(r"/sessions/list/\d+/([^?\"/]+)\?", page.text)))))
+        shown.append(pages)
+    assert shown[0] == shown[1]
+    (count, first), (_, third) = shown[0]
+    assert count > 75 and len(first) == len(third) == 25 and not set(first) & set(third)
