@@ -673,8 +673,8 @@ def test_derive_user_id_function() -> None:
     [
         ({}, (None, None, None, None)),
         ({"responsiveGestureCount": 5, "unresponsiveGestureCount": 2}, (7, 5, 2, 0)),
-        ({"responsiveGestureCount": 5}, (5, 5, None, 0)),
-        ({"unresponsiveGestureCount": 2}, (2, None, 2, 0)),
+        ({"responsiveGestureCount": 5}, (5, 5, 0, 0)),
+        ({"unresponsiveGestureCount": 2}, (2, 0, 2, 0)),
         ({"totalGesture": 10, "unresponsiveGestureCount": 3}, (10, 7, 3, 0)),
         ({"totalGesture": 10, "responsiveGestureCount": 4}, (10, 4, 6, 0)),
         ({"totalGesture": 2, "unresponsiveGestureCount": 3}, (2, None, 3, 0)),
@@ -700,6 +700,11 @@ def test_gesture_derivation(given: dict[str, int], expected: tuple[Any, ...]) ->
         row["rage_gesture_count"],
     )
     assert got == expected
+    # idempotent: the stored counts sent again (as an export carries them) are stored the same
+    names = ("totalGesture", "responsiveGestureCount", "unresponsiveGestureCount", "rageGestureCount")
+    again = one_row(minimal(property={n: v for n, v in zip(names, got, strict=True) if v is not None}))
+    cols = ("total_gesture", "responsive_gesture_count", "unresponsive_gesture_count", "rage_gesture_count")
+    assert tuple(again[c] for c in cols) == got
 
 
 def test_screen_counts() -> None:

@@ -20,7 +20,7 @@ Rules the code implements (the lead's brief plus these choices):
   and, when not empty, for `unique_screens_count` when that is absent (an export's empty list stands for a
   session whose screens are unknown as well as for one with none: its `uniqueScreensCount` says which).
 - Gestures: `totalGesture` absent and either responsive count present → total = responsive + unresponsive
-  (a missing one counts 0). `totalGesture` present with exactly one of responsive/unresponsive → the other is
+  (a missing one counts 0, and is stored as 0). `totalGesture` present with exactly one of responsive/unresponsive → the other is
   total minus it, when that is ≥ 0. `rageGestureCount` defaults to 0 when the total is known; other missing
   counts stay NULL.
 - Screens: `total_screen`/`unique_screens_count` come from the property when given, else from `screens`
@@ -610,7 +610,10 @@ def _normalise_doc(
     # derivations
     if total_g is None:
         if resp is not None or unresp is not None:
-            total_g = (resp or 0) + (unresp or 0)
+            # the missing one counts 0, and is stored so: the three then agree, and a re-sent export of this
+            # session (all three counts) is stored the same
+            resp, unresp = resp or 0, unresp or 0
+            total_g = resp + unresp
     elif resp is None:
         if unresp is not None and total_g >= unresp:
             resp = total_g - unresp
