@@ -239,6 +239,7 @@ def export_(
     fmt: Annotated[str, typer.Option("--format", help="ndjson (importable again), csv or parquet.")] = "ndjson",
     resource: Annotated[str, typer.Option(help="What to export: session, user or event.")] = "session",
     filters: Annotated[str | None, typer.Option(help="Filters as in the API, a JSON array (default window: the last 30 days).")] = None,
+    all_time: Annotated[bool, typer.Option("--all-time", help="Every upload time, not the last 30 days (a whole app's copy).")] = False,
     store: StoreOpt = None,
 ) -> None:
     """Export matching sessions (or users, events), with the same filters and window as the API, streamed."""
@@ -249,6 +250,17 @@ def export_(
 
     if resource not in ("session", "user", "event"):
         _fail(f"--resource must be session, user or event, got {resource!r}")
+    if all_time:
+        from .detail import ALL_TIME
+
+        try:
+            given = json.loads(filters) if filters else []
+        except ValueError:
+            given = None  # the export's own validation names it
+        if isinstance(given, list) and any(isinstance(f, dict) and f.get("attribute") == "date_range" for f in given):
+            _fail("--all-time and a date_range filter both set the window; give one")
+        if isinstance(given, list):
+            filters = json.dumps([ALL_TIME, *given])
     settings = _settings(store)
     st = _open(settings, existing=True)
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
@@ -266,7 +278,8 @@ def export_(
         return
     finally:
         st.close()
-    typer.echo(f"exported {total} {resource}s to {output}")
+    window = "" if all_time or (filters and "date_range" in filters) else " (uploaded in the last 30 days; --all-time for every one)"
+    typer.echo(f"exported {total} {resource}s to {output}{window}")
 
 
 @app.command("copy")

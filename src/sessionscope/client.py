@@ -160,6 +160,54 @@ def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _kind(value: Any) -> str:
+    """A value's JSON kind, as a typed column holds one: lists by their items' kinds (all one scalar kind, or
+    "mixed"), numbers as one kind (a column widens ints to floats without loss)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        items = {_kind(v) for v in value if v is not None}
+        return "list:" + (items.pop() if len(items) == 1 and not next(iter(items)).startswith(("list", "object"))
+                          else "mixed" if items else "empty")
+    return "object"
+
+
+def _one_kind(values: list[Any]) -> bool:
+    """Whether these values (one column's, or one field's of its objects) are all of one kind, all the way
+    down."""
+    kinds = {_kind(v) for v in values if v is not None} - {"list:empty"}
+    if len(kinds) > 1 or "list:mixed" in kinds:
+        return False
+    if kinds == {"object"}:
+        fields: dict[str, list[Any]] = {}
+        for v in values:
+            for k, x in (v or {}).items():
+                fields.setdefault(k, []).append(x)
+        return all(_one_kind(xs) for xs in fields.values())
+    return True
+
+
+def _one_kind_per_column(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose every column holds one kind of value (what a typed DataFrame needs); a column that does
+    not (a custom property sent as a list by one session and as text by another, a list of mixed items)
+    holds JSON text instead, so no value is lost or altered: `pl.col(c).str.json_decode()` reads it back."""
+    columns: dict[str, list[Any]] = {}
+    for row in rows:
+        for k, v in row.items():
+            columns.setdefault(k, []).append(v)
+    as_json = {k for k, values in columns.items() if not _one_kind(values)}
+    if not as_json:
+        return rows
+    return [
+        {k: (json.dumps(v, ensure_ascii=False) if k in as_json and v is not None else v) for k, v in row.items()}
+        for row in rows
+    ]
+
+
 class Rows:
     """The rows of a listing or an analytics request, fetched page by page as they are iterated.
 
@@ -196,9 +244,8 @@ class Rows:
             import polars as pl
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("to_polars() needs polars: pip install 'sessionscope[polars]'") from exc
-        rows = [flatten(r) if flat else r for r in self]
-        # values of one column may differ in type (custom properties): let polars widen them
-        return pl.DataFrame(rows, infer_schema_length=None, strict=False)
+        rows = _one_kind_per_column([flatten(r) if flat else r for r in self])
+        return pl.DataFrame(rows, infer_schema_length=None)
 
 
 # -- the client ---------------------------------------------------------------------------------------------
@@ -247,20 +294,28 @@ class Client:
         self._http.close()
 
     # -- plumbing -------------------------------------------------------------------------
+    def _retrying(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """`send()` again after each 429's Retry-After, up to max_retries times; a wait longer than
+        max_retry_wait (an hourly limit's) cannot be waited out, so that 429 is the answer at once."""
+        attempt = 0
+        while True:
+            response = send()
+            if response.status_code != 429 or attempt >= self.max_retries:
+                return response
+            wait = _retry_after(response)
+            wait = 1.0 if wait is None else max(wait, 0.0)
+            if wait > self.max_retry_wait:
+                return response
+            response.close()
+            self._sleep(wait)
+            attempt += 1
+            self.retries += 1
+
     def _send(self, path: str, body: dict[str, Any]) -> httpx.Response:
         # GET with URL-encoded JSON, as the reference API takes it; long requests go as a POST body instead
         query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in body.items()}
         long = len(str(httpx.QueryParams(query))) > MAX_QUERY
-        attempt = 0
-        while True:
-            response = self._http.post(path, json=body) if long else self._http.get(path, params=query)
-            if response.status_code != 429 or attempt >= self.max_retries:
-                return response
-            wait = _retry_after(response)
-            wait = 1.0 if wait is None else wait
-            self._sleep(min(max(wait, 0.0), self.max_retry_wait))
-            attempt += 1
-            self.retries += 1
+        return self._retrying(lambda: self._http.post(path, json=body) if long else self._http.get(path, params=query))
 
     def request(self, path: str, **params: Any) -> dict[str, Any]:
         """One request: the decoded body, or the typed error."""
@@ -270,21 +325,33 @@ class Client:
             raise error_from(response)
         return response.json()
 
-    def _paged(self, path: str, params: dict[str, Any], page_size: int, max_rows: int | None) -> Rows:
+    def _paged(
+        self, path: str, params: dict[str, Any], page_size: int, max_rows: int | None, key: str | None = None
+    ) -> Rows:
+        """Pages of a list, or of analytics rows. `key`: the rows' id field. Lists are newest first, so rows
+        stored while they are read push older ones onto later pages: a row whose id was already yielded is
+        skipped, and each row comes once."""
+
         def pages() -> Iterator[list[dict[str, Any]]]:
             page, seen = 1, 0
+            ids: set[Any] = set()
             while True:
                 body = self.request(path, **params, page=page, page_size=page_size)
                 data = body.get("data") or []
                 if isinstance(data, dict):  # the reference answers {} for no rows
                     data = []
+                more = bool(data)
+                if key is not None:
+                    fresh = [r for r in data if r.get(key) not in ids]
+                    ids.update(r.get(key) for r in fresh)
+                    data = fresh
                 if max_rows is not None and seen + len(data) >= max_rows:
                     yield data[: max_rows - seen]
                     return
                 seen += len(data)
                 yield data
                 pagination = body.get("pagination")
-                if not pagination or pagination.get("next") is None or not data:
+                if not pagination or pagination.get("next") is None or not more:
                     return
                 page = pagination["next"]
 
@@ -301,19 +368,19 @@ class Client:
     ) -> Rows:
         """Every matching session (`/v2/session`), newest first."""
         params = {"filters": filters, "with_video": "true" if with_video else None}
-        return self._paged("/session", params, page_size, max_rows)
+        return self._paged("/session", params, page_size, max_rows, "sessionId")
 
     def users(
         self, filters: list[dict[str, Any]] | None = None, *, page_size: int = 500, max_rows: int | None = None
     ) -> Rows:
         """Every matching user (`/v2/user`), the most recently seen first."""
-        return self._paged("/user", {"filters": filters}, page_size, max_rows)
+        return self._paged("/user", {"filters": filters}, page_size, max_rows, "uxcamUserId")
 
     def events(
         self, filters: list[dict[str, Any]] | None = None, *, page_size: int = 500, max_rows: int | None = None
     ) -> Rows:
         """Every matching event (`/v2/event`), newest first."""
-        return self._paged("/event", {"filters": filters}, page_size, max_rows)
+        return self._paged("/event", {"filters": filters}, page_size, max_rows, "eventId")
 
     def analytics(
         self,
@@ -345,14 +412,30 @@ class Client:
         format: str = "ndjson",
         filters: list[dict[str, Any]] | None = None,
     ) -> Path:
-        """Stream `/v2/{resource}/export` into a file (ndjson, csv or parquet); returns its path."""
+        """Stream `/v2/{resource}/export` into a file (ndjson, csv or parquet); returns its path. The file
+        appears whole or not at all: the stream goes to `<path>.part`, renamed once complete (an interrupted
+        export raises and leaves nothing)."""
+        if resource not in ("session", "user", "event"):
+            raise ValueError(f"resource must be session, user or event, got {resource!r}")
         target = Path(path)
+        partial = target.with_name(target.name + ".part")
         body = {"format": format, "filters": filters}
-        with self._http.stream("POST", f"/{resource}/export", json=body) as response:
+
+        def send() -> httpx.Response:
+            return self._http.send(self._http.build_request("POST", f"/{resource}/export", json=body), stream=True)
+
+        response = self._retrying(send)
+        try:
             if response.status_code >= 400:
                 response.read()
                 raise error_from(response)
-            with target.open("wb") as out:
+            with partial.open("wb") as out:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        finally:
+            response.close()
         return target

@@ -181,3 +181,108 @@ def test_429_raises_once_the_retries_are_spent(limited) -> None:
     err = limited_error.value
     assert err.status == 429 and err.code == "rate_limited" and err.retry_after == 1.0
     assert "2 requests per second" in err.message
+
+
+def test_a_wait_longer_than_max_retry_wait_is_not_waited(limited) -> None:
+    """A 429 whose Retry-After exceeds max_retry_wait (an hourly limit's) cannot be waited out: raised at
+    once, without sleeping."""
+    server, creds = limited
+    time.sleep(1.1)
+    slept: list[float] = []
+    with Client(server.base_url, creds.appid, creds.apikey, max_retry_wait=0.5, sleep=slept.append) as client:
+        with pytest.raises(RateLimited):
+            for _ in range(4):
+                client.users(page_size=500).to_list()
+    assert slept == [] and client.retries == 0
+
+
+def test_export_waits_out_a_429_too(limited, tmp_path: Path) -> None:
+    server, creds = limited
+    time.sleep(1.1)
+    with Client(server.base_url, creds.appid, creds.apikey) as client:
+        paths = [client.export(tmp_path / f"e{i}.ndjson", "session") for i in range(4)]  # 2 a second allowed
+        assert client.retries >= 1
+    assert [len(p.read_bytes().splitlines()) for p in paths] == [120] * 4
+    assert sorted(x.name for x in tmp_path.iterdir()) == [f"e{i}.ndjson" for i in range(4)]  # no .part left
+
+
+# -- a server of its own: mixed property shapes, rows arriving while pages are read ------------------------
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory):
+    data_dir = tmp_path_factory.mktemp("own")
+    server = Server(data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'store.duckdb'}")
+    creds = server.create_app("own")
+    server.start()
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    docs = list(generate_sessions(300, days=10, seed=8, now=now))
+    odd = [("vip", "beta"), "vip", 5, True, None]
+    for i, tags in enumerate(odd):
+        docs[i]["user"]["tags"] = list(tags) if isinstance(tags, tuple) else tags
+    docs[5]["user"]["nested"] = {"a": [1, 2, {"b": None}]}
+    ingest(server.client(), creds, docs, batch=300)
+    yield server, creds, docs
+    server.stop()
+
+
+def test_polars_keeps_values_of_mixed_shapes_as_json_text(own) -> None:
+    pl = pytest.importorskip("polars")
+    server, creds, docs = own
+    with Client(server.base_url, creds.appid, creds.apikey) as client:
+        frame = client.sessions().to_polars()
+        users = client.users().to_polars()
+    assert frame.height == len(docs) and users.height == len({d["user"]["uxcamuserid"] for d in docs})
+    by_id = dict(zip(frame["sessionId"].to_list(), frame["user.tags"].to_list(), strict=True))
+    for d in docs[:5]:
+        sent = d["user"]["tags"]
+        assert by_id[d["sessionId"]] == (None if sent is None else json.dumps(sent)), sent
+    nested = dict(zip(frame["sessionId"].to_list(), frame["user.nested.a"].to_list(), strict=True))
+    assert json.loads(nested[docs[5]["sessionId"]]) == [1, 2, {"b": None}]
+    # columns of one kind keep their types
+    assert frame.schema["property.durationSec"] == pl.Float64 and frame.schema["property.isCrashed"] == pl.Boolean
+
+
+def test_rows_stored_while_paging_come_once(own) -> None:
+    """Newest first: sessions stored between pages push older ones onto later pages; the client yields each
+    row once and misses none of those there at the start."""
+    server, creds, docs = own
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Client(server.base_url, creds.appid, creds.apikey) as client:
+        before = {r["sessionId"] for r in client.sessions()}
+        pages = client.sessions(page_size=40).pages()
+        seen = [r["sessionId"] for r in next(pages)]
+        late = [{**d, "sessionId": f"late-{i}", "property": {**d["property"], "uploadedServerTime": now.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+                for i, d in enumerate(docs[:15])]
+        ingest(server.client(), creds, late)
+        for page in pages:
+            seen += [r["sessionId"] for r in page]
+    assert len(seen) == len(set(seen))
+    assert before <= set(seen) and len(before) == len(docs)
+
+
+def test_an_export_cut_off_leaves_no_file(tmp_path: Path) -> None:
+    """The server goes away mid-stream (a real socket: a chunked answer that stops): the export raises and
+    leaves neither the file nor its .part."""
+    import socket
+    import threading
+
+    import httpx
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            line = b'{"sessionId": "s1"}\n'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         + f"{len(line):x}\r\n".encode() + line + b"\r\n")
+        listener.close()
+
+    threading.Thread(target=serve_one, daemon=True).start()
+    with Client(f"http://127.0.0.1:{port}", "a" * 24, "key") as client:
+        with pytest.raises(httpx.HTTPError):
+            client.export(tmp_path / "cut.ndjson", "session")
+    assert list(tmp_path.iterdir()) == []

@@ -200,6 +200,11 @@ def test_export_imports_again_with_identical_answers(tmp_path: Path) -> None:
         doc["screens"] = []
     for doc in docs[2::9]:
         del doc["screens"]
+    # one older than the default 30-day window: an export without a date_range leaves it out
+    old = json.loads(json.dumps(docs[3]))
+    old["sessionId"] = "older-than-the-window"
+    old["property"]["uploadedServerTime"] = (now - timedelta(days=35)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    docs.append(old)
     source = Server(data_dir=tmp_path / "source", store_url=f"duckdb:///{tmp_path / 'source' / 'store.duckdb'}")
     (tmp_path / "source").mkdir()
     creds = source.create_app("source")
@@ -223,6 +228,14 @@ def test_export_imports_again_with_identical_answers(tmp_path: Path) -> None:
     run = cli(source.env, "export", "--app", creds.appid, "--format", "ndjson", "-o", str(out), "--filters", json.dumps(everything))
     assert f"exported {len(docs)} sessions" in run.stdout
     assert sorted(out.read_bytes().splitlines()) == sorted(ndjson_file.read_bytes().splitlines())
+    # --all-time is the whole app; no window at all is the last 30 days, and says so
+    run = cli(source.env, "export", "--app", creds.appid, "-o", str(out), "--all-time")
+    assert f"exported {len(docs)} sessions to {out}\n" in run.stdout
+    assert sorted(out.read_bytes().splitlines()) == sorted(ndjson_file.read_bytes().splitlines())
+    run = cli(source.env, "export", "--app", creds.appid, "-o", str(out))
+    assert f"exported {len(docs) - 1} sessions to {out} (uploaded in the last 30 days; --all-time for every one)" in run.stdout
+    both = cli(source.env, "export", "--app", creds.appid, "-o", str(out), "--all-time", "--filters", json.dumps(everything), check=False)
+    assert both.returncode == 1 and "--all-time and a date_range filter" in both.stderr
     parquet_file = tmp_path / "sessions.parquet"
     cli(source.env, "export", "--app", creds.appid, "--format", "parquet", "-o", str(parquet_file), "--filters", json.dumps(everything))
     bad = cli(source.env, "export", "--app", creds.appid, "--format", "xml", "-o", str(tmp_path / "x"), check=False)
