@@ -242,8 +242,34 @@ def _analytics_cases() -> list[tuple[str, dict]]:
                 "comparison": "1",
             },
         ),
+        (
+            "user",  # a user's custom property counts once per user (its latest matching session's value)
+            {
+                "aggregation": [
+                    {"attribute": "user_custom_property", "property_name": "lifetime_value", "operator": "sum"},
+                    {"attribute": "user_custom_property", "property_name": "lifetime_value", "operator": "avg"},
+                    {"attribute": "user_custom_property", "property_name": "lifetime_value", "operator": "p90"},
+                ],
+                "group_by": [{"attribute": "device_platform"}],
+            },
+        ),
         ("event", {}),
         ("event", {"group_by": [{"attribute": "event_name"}]}),
+        (
+            "event",  # a session's figures count once per group, however many of its events are in it
+            {
+                "aggregation": [
+                    {"attribute": "session_duration", "operator": "sum"},
+                    {"attribute": "session_duration", "operator": "avg"},
+                    {"attribute": "session_gesture_count", "operator": "max"},
+                    {"attribute": "session_crashed", "operator": "avg"},
+                    {"attribute": "user_custom_property", "property_name": "lifetime_value", "operator": "sum"},
+                    {"attribute": "event_custom_property", "property_name": "price", "operator": "sum"},
+                ],
+                "group_by": [{"attribute": "event_name", "max_group_number": 3}],
+                "comparison": "1",
+            },
+        ),
         ("event", {"group_by": [{"attribute": "event_screen_name", "max_group_number": 6}]}),
         ("event", {"group_by": [{"attribute": "event_uploadedon_day"}]}),
         ("event", {"group_by": [{"attribute": "event_uploaded_month"}, {"attribute": "device_platform"}]}),

@@ -37,6 +37,7 @@ from typing import Any
 
 from .analytics_oracle import (
     GROUPS,
+    NUMERIC,
     aggregate,
     bucket_start,
     custom_number,
@@ -250,6 +251,12 @@ class UsersOracle:
                     cache[(lo, hi)] = self.totals(lambda t: lo <= t <= hi)
                 t = cache[(lo, hi)]
                 return aggregate(op, [t[u][attr] for u in {s.user for s in rows} if t[u][attr] is not None])
+            if attr == "user_custom_property":  # each user once: the value of its latest matching session
+                latest: dict[str, Session] = {}
+                for s in sorted(rows, key=lambda s: (s.uploaded, _neg(s.sid))):
+                    latest[s.user] = s
+                values = [custom_number(_get(s.doc, "user", a["property_name"])) for s in latest.values()]
+                return aggregate(op, [v for v in values if v is not MISSING and v is not None])
             raise OracleError(f"no model for metric {attr}")
 
         return grouped_answer(
@@ -257,6 +264,11 @@ class UsersOracle:
             lambda rows: len({s.user for s in rows}), metric, group_by, aggregation or USER_DEFAULTS, "user_count",
             USER_BUCKETS, comparison,
         )
+
+
+def _neg(text: str) -> tuple[int, ...]:
+    """A key that sorts strings in reverse (the latest row wins ties by the smaller session id)."""
+    return tuple(-ord(c) for c in text) + (0,)
 
 
 def _session_group_value(g: dict, s: Session, shift: timedelta, buckets: dict[str, str]) -> Any:
@@ -394,7 +406,15 @@ class EventsOracle:
                 return len({e.user for e in rows if e.session.number == 1})
             if attr == "event_custom_property":
                 return aggregate(op, [v for v in (custom_number(_event_prop(e, a["property_name"])) for e in rows) if v is not MISSING])
-            raise OracleError(f"no model for metric {attr}")
+            # a session's own figures count once per group, however many of its events are in it
+            sessions = list({e.session.sid: e.session for e in rows}.values())
+            if attr == "user_custom_property":
+                raw = [custom_number(_get(s.doc, "user", a["property_name"])) for s in sessions]
+            elif attr in NUMERIC:
+                raw = [NUMERIC[attr](s) for s in sessions]
+            else:
+                raise OracleError(f"no model for metric {attr}")
+            return aggregate(op, [int(v) if isinstance(v, bool) else v for v in raw if v is not MISSING and v is not None])
 
         return grouped_answer(
             lo, hi, lambda lo, hi: self.matching(filters, lambda t: lo <= t <= hi), group_value, len, metric,

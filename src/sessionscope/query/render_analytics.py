@@ -12,6 +12,8 @@ session, or sessions carrying their user's totals), as common table expressions:
   "others"), so that a missing value and "others" stay distinct groups (`t<i>`: the value is kept);
 - `user_totals` / `keyed_users` (only for per-user metrics): each user's totals over the window (taken from
   the relation when it carries them, as the users relation does), counted once per group the user is in;
+- `keyed_once` (only when the relation repeats a metric's rows): a session's figures once per group among
+  its events, a user's custom property once per group among its sessions (`_counted_once_by`);
 - the final SELECT: one row per group, `k0, o0, k1, o1, m0, m1, ...` in the plan's metric order.
 
 Every engine-specific fragment comes from the dialect's `expressions` table.
@@ -27,7 +29,7 @@ from .analytics import AnalyticsPlan, GroupBy, Metric
 from .dialects import Dialect
 from .metrics import numeric_form, user_total
 from .plan import Scope
-from .relations import window_condition
+from .relations import EVENT_COLUMNS, window_condition
 from .render import SqlBuilder, property_expr, render_from, render_where
 
 
@@ -97,7 +99,10 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
         j: (plan.metrics[j].attribute if plan.metrics[j].source == "user" else _metric_input(b, plan.metrics[j], resource))
         for j in row_metrics
     }
+    once = {j: key for j, m in enumerate(plan.metrics) if (key := _counted_once_by(resource, m)) is not None}
     carry = list(resource.carry)
+    if "user_key" in once.values():  # a user's latest matching row gives the value it counts once
+        carry += [f"{resource.time_column} AS row_time", "session_id AS row_sid"]
     carried = ", ".join(carry)
     groups = [_group_expr(b, g, time_expr) for g in plan.group_by]
     matched = [f"{expr} AS g{i}" for i, expr in enumerate(groups)]
@@ -126,7 +131,7 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
         ctes.append(f"top{i} AS ({_top(b, plan, i, g, values, rank)})")
         flags.append(f"{_expr(dialect, 'in_top', x=f'g{i}', t=f'top{i}')} AS t{i}")
         keyed += [f"CASE WHEN t{i} THEN g{i} END AS k{i}", f"NOT t{i} AS o{i}"]
-    keyed += carry
+    keyed += [c.rsplit(" AS ", 1)[-1] for c in carry]
     keyed += [f"x{j}" for j in row_metrics]
     flagged = f"(SELECT *, {', '.join(flags)} FROM matched)" if flags else "matched"
     ctes.append(f"keyed AS (SELECT {', '.join(keyed)} FROM {flagged})")
@@ -144,11 +149,34 @@ def render_analytics(dialect: Dialect, plan: AnalyticsPlan) -> tuple[str, list[A
             ctes += _user_ctes(b, scope, first, user_metrics)
             inputs |= _user_inputs(plan)
 
+    if once:
+        flags = []
+        for key in sorted(set(once.values())):
+            order = "row_time DESC, row_sid ASC" if key == "user_key" else key
+            row_number = _expr(dialect, "row_number", p=", ".join([*keys, key]), o=order)
+            flags.append(f"({row_number}) = 1 AS once_{key}")
+        ctes.append(f"keyed_once AS (SELECT {source}.*, {', '.join(flags)} FROM {source})")
+        source = "keyed_once"
+        inputs |= {j: f"CASE WHEN once_{key} THEN x{j} END" for j, key in once.items()}
+
     aggregates = [f"{_aggregate(dialect, m, inputs.get(j, ''))} AS m{j}" for j, m in enumerate(plan.metrics)]
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(selected + aggregates)} FROM {source}"
     if keys:
         sql += f" GROUP BY {', '.join(keys)}"
     return sql, b.params()
+
+
+def _counted_once_by(resource: Resource, m: Metric) -> str | None:
+    """The rows a session-level metric counts once per group, when the relation repeats them: each session
+    once among its events (a session's duration is not summed per event), each user once among its
+    sessions (a user's custom property: the value of the user's latest matching session). None: every row."""
+    if m.source != "session":
+        return None
+    if resource.per_user:
+        return "user_key"
+    if resource.relation == "events" and m.column not in EVENT_COLUMNS.values():
+        return "session_id"
+    return None
 
 
 def _user_ctes(b: SqlBuilder, scope: Scope, first: str, user_metrics: list[tuple[int, Metric]]) -> list[str]:
