@@ -125,6 +125,8 @@ def assert_same(a: Any, b: Any, path: str = "$") -> None:
     if isinstance(a, float) or isinstance(b, float):
         assert isinstance(a, int | float) and isinstance(b, int | float), (path, a, b)
         key = path.rsplit(".", 1)[-1]
+        if key.split("_", 1)[0] in ("p50", "p90", "p95", "p99"):
+            assert a == b, (path, a, b)  # percentiles are settled to 12 digits: the same on both engines
         assert matches(key, a, b), (path, a, b)
     elif isinstance(a, dict):
         assert isinstance(b, dict) and list(a) == list(b), (path, a, b)
