@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
 from sessionscope.demo import generate_sessions
 from sessionscope.ingest import handoff
@@ -95,3 +97,23 @@ def test_a_stopped_server_leaves_no_hand_off_files(fresh_server: Server) -> None
         r = client.get("/v2/session/analytics", params={"filters": json.dumps([window])},
                        headers=creds.read_headers)
         assert r.status_code == 200 and r.json()["data"][0]["session_count"] == 1_000
+
+
+def test_a_clean_stop_folds_the_wal_into_the_store_file(fresh_server: Server) -> None:
+    """SIGTERM (systemctl stop): the WAL is checkpointed into the store file, which then holds every
+    acknowledged session by itself (operations.md's file table: no .wal after a clean stop)."""
+    if not fresh_server.store_url.startswith("duckdb"):
+        pytest.skip("the WAL is DuckDB's")
+    creds = fresh_server.create_app("wal")
+    fresh_server.start()
+    with fresh_server.client() as client:
+        (body,) = ingest(client, creds, list(generate_sessions(300, seed=9, now=datetime.now(UTC))), batch=300)
+        assert body["accepted"] == 300
+    path = fresh_server.store_url.split("://", 1)[1]
+    assert os.path.exists(path + ".wal")  # the batch is in the WAL while the server runs
+    fresh_server.stop()
+    assert not os.path.exists(path + ".wal")
+    import duckdb
+
+    with duckdb.connect(path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 300

@@ -47,6 +47,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # then commit what is queued (both start again if the app is used after this)
     app.state.validator.close()
     app.state.writer.close()
+    # the last step of a clean stop (SIGTERM, Ctrl-C): uvicorn re-raises SIGTERM after this, so nothing
+    # later would fold the WAL into the store file
+    app.state.store.checkpoint()
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -19,6 +20,8 @@ from . import numbering
 from .known_ids import MAX_MINUTE, KnownIds, upload_minutes
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
+
+log = logging.getLogger("sessionscope.store")
 
 TYPES = {
     "str": "VARCHAR",
@@ -525,6 +528,15 @@ class DuckDBStore:
                 if _unavailable(exc):
                     raise StoreUnavailable(str(exc).splitlines()[0]) from exc
                 raise
+
+    def checkpoint(self) -> None:
+        """Write the WAL into the store file (a clean stop leaves no .wal to replay); best effort: a store
+        that cannot be written now keeps its WAL, replayed at the next start."""
+        with self._write_lock:
+            try:
+                self._conn.cursor().execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                log.warning("checkpoint at shutdown failed: %s", str(exc).splitlines()[0])
 
     def close(self) -> None:
         self._conn.close()
