@@ -56,6 +56,9 @@ def _open(settings: Settings, existing: bool = False):  # type: ignore[no-untype
         return open_store(settings.store_url(), **settings.store_options())
     except (StoreUnavailable, ValueError) as exc:  # ValueError: a store URL of no known scheme
         _fail(str(exc))
+    except OSError as exc:  # a path that is not what the store needs (a file for chDB's directory, say)
+        _fail(f"cannot open the store {settings.store_url()}: {exc.strerror or exc}"
+              + (f" ({exc.filename})" if exc.filename else ""))
 
 
 def _fail(message: str) -> None:
@@ -83,7 +86,12 @@ def serve(
 
     settings = _settings(store).listening_on(host, port)
     configure(settings.log_format)
-    api = create_app(settings, _open(settings))
+    store_ = _open(settings)
+    try:
+        api = create_app(settings, store_)
+    except OSError as exc:  # the data directory cannot hold the secret key or the videos
+        _fail(f"cannot use the data directory {settings.data_dir}: {exc.strerror or exc}"
+              + (f" ({exc.filename})" if exc.filename else ""))
     import re
 
     shown = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", settings.store_url())  # no store password in logs

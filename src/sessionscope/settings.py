@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# a DuckDB memory size: a number and a unit (DuckDB's own spellings)
+_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|K|M|G|T|bytes|kilobytes|megabytes|gigabytes|terabytes)", re.I)
 
 
 class Settings(BaseSettings):
@@ -32,28 +36,30 @@ class Settings(BaseSettings):
         description="Secret used to sign video links and dashboard cookies. Generated and kept in "
         "<data_dir>/secret.key when empty.",
     )
-    max_batch_sessions: int = Field(10_000, description="Most sessions accepted in one ingest request.")
-    max_body_bytes: int = Field(32 * 1024 * 1024, description="Largest ingest body, in bytes after decompression.")
-    max_events_per_session: int = Field(2_000, description="Most events in one session document.")
-    max_screens_per_session: int = Field(2_000, description="Most screens in one session document.")
-    max_string_length: int = Field(1_024, description="Longest string value accepted in a session document.")
-    max_custom_properties: int = Field(100, description="Most custom properties on a user or an event.")
-    max_video_bytes: int = Field(512 * 1024 * 1024, description="Largest replay video upload, in bytes.")
-    video_link_ttl_seconds: int = Field(7 * 24 * 3600, description="How long a signed video link stays valid.")
+    max_batch_sessions: int = Field(10_000, ge=1, description="Most sessions accepted in one ingest request.")
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="Largest ingest body, in bytes after decompression.")
+    max_events_per_session: int = Field(2_000, ge=0, description="Most events in one session document.")
+    max_screens_per_session: int = Field(2_000, ge=0, description="Most screens in one session document.")
+    max_string_length: int = Field(1_024, ge=1, description="Longest string value accepted in a session document.")
+    max_custom_properties: int = Field(100, ge=0, description="Most custom properties on a user or an event.")
+    max_video_bytes: int = Field(512 * 1024 * 1024, ge=1, description="Largest replay video upload, in bytes.")
+    video_link_ttl_seconds: int = Field(7 * 24 * 3600, ge=1, description="How long a signed video link stays valid.")
     memory_limit: str = Field(
         "1GB",
         description="Memory the embedded engine may use for queries (DuckDB memory_limit, e.g. 1GB, 4GB); "
         "larger intermediate results spill to disk. Empty: DuckDB's default (80% of RAM).",
     )
-    threads: int = Field(0, description="Threads the embedded engine uses per query (0: one per core).")
+    threads: int = Field(0, ge=0, description="Threads the embedded engine uses per query (0: one per core).")
     result_cache: int = Field(
         256,
+        ge=0,
         description="Query results (and encoded answers) the embedded store (DuckDB, chDB) keeps and reuses, so a repeated "
         "request does not run again (0 = off). Exact: a committed write of an app's sessions discards what was read for "
         "that app; a change of apps or keys discards them all.",
     )
     ingest_workers: int = Field(
         1,
+        ge=0,
         description="Worker processes that decode and validate ingest batches, so reads are not held up "
         "behind them (0: in the request's thread).",
     )
@@ -66,16 +72,24 @@ class Settings(BaseSettings):
     )
     auth_cache_seconds: float = Field(
         5.0,
+        ge=0,
         description="How long a server remembers a verified key instead of reading the apps table again "
         "(0 = never). A key rotated by another process (a ClickHouse deployment) stops working within this time.",
     )
-    rate_limit_per_second: int = Field(0, description="Requests per second per app on read endpoints (0 = off).")
-    rate_limit_per_hour: int = Field(0, description="Requests per hour per app on read endpoints (0 = off).")
+    rate_limit_per_second: int = Field(0, ge=0, description="Requests per second per app on read endpoints (0 = off).")
+    rate_limit_per_hour: int = Field(0, ge=0, description="Requests per hour per app on read endpoints (0 = off).")
     log_format: Literal["text", "json"] = Field(
         "text",
         description="Server log format on stderr: text, or json (one JSON object a line with method, route, "
         "status, duration_ms, app and request_id; see docs/operations.md).",
     )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if value.strip() and not _MEMORY.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not a size like 512MB, 4GB or 1.5GiB (empty: the engine's default)")
+        return value.strip()
 
     @model_validator(mode="after")
     def _derive_public_url(self) -> Settings:

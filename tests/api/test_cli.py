@@ -256,6 +256,13 @@ COMMANDS = [
         (["demo", "--days", "0"], {}, "--days"),
         (["serve", "--port", "99999"], {}, "--port"),
         (["apps", "list"], {"SESSIONSCOPE_PORT": "99999"}, "SESSIONSCOPE_PORT"),
+        # settings that would start a server unable to do its work fail at start, in one line
+        (["serve"], {"SESSIONSCOPE_INGEST_WORKERS": "-2"}, "SESSIONSCOPE_INGEST_WORKERS"),
+        (["serve"], {"SESSIONSCOPE_MAX_BATCH_SESSIONS": "0"}, "SESSIONSCOPE_MAX_BATCH_SESSIONS"),
+        (["serve"], {"SESSIONSCOPE_MEMORY_LIMIT": "banana"}, "'banana' is not a size like 512MB"),
+        (["serve"], {"SESSIONSCOPE_THREADS": "-3"}, "SESSIONSCOPE_THREADS"),
+        (["serve"], {"SESSIONSCOPE_RATE_LIMIT_PER_SECOND": "-5"}, "SESSIONSCOPE_RATE_LIMIT_PER_SECOND"),
+        (["apps", "list", "--store", "chdb://{tmp}/sessions.csv"], {}, "cannot open the store chdb://"),
         (["apps", "list", "--store", "bogus://x"], {}, "unsupported store URL scheme 'bogus'"),
         (["import", "{tmp}/sessions.csv", "--app", "0123456789abcdef01234567"], {}, "NDJSON"),
         # a mistyped store is not created empty by a command that reads it

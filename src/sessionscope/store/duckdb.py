@@ -249,10 +249,10 @@ class DuckDBStore:
         try:
             self._conn = duckdb.connect(path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
-            raise StoreUnavailable(
-                f"cannot open {path}: {str(exc).splitlines()[0]} "
-                "(is a sessionscope server already using this file? stop it first)"
-            ) from exc
+            first = str(exc).splitlines()[0]
+            # the hint only where it applies: another process holds the file's lock
+            hint = " (is a sessionscope server already using this file? stop it first)" if "lock" in first.lower() else ""
+            raise StoreUnavailable(f"cannot open {path}: {first}{hint}") from exc
         self._write_lock = threading.Lock()
         # per app, only touched under the write lock: the set of stored ids, and while one is being built,
         # the hashes written since its table scan (see _known_ids)
