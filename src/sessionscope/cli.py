@@ -258,14 +258,15 @@ def export_(
 
     if resource not in ("session", "user", "event"):
         _fail(f"--resource must be session, user or event, got {resource!r}")
+    try:
+        given = json.loads(filters) if filters else []
+    except ValueError:
+        given = None  # the export's own validation names it
+    windowed = isinstance(given, list) and any(isinstance(f, dict) and f.get("attribute") == "date_range" for f in given)
     if all_time:
         from .detail import ALL_TIME
 
-        try:
-            given = json.loads(filters) if filters else []
-        except ValueError:
-            given = None  # the export's own validation names it
-        if isinstance(given, list) and any(isinstance(f, dict) and f.get("attribute") == "date_range" for f in given):
+        if windowed:
             _fail("--all-time and a date_range filter both set the window; give one")
         if isinstance(given, list):
             filters = json.dumps([ALL_TIME, *given])
@@ -286,7 +287,7 @@ def export_(
         return
     finally:
         st.close()
-    window = "" if all_time or (filters and "date_range" in filters) else " (uploaded in the last 30 days; --all-time for every one)"
+    window = "" if all_time or windowed else " (uploaded in the last 30 days; --all-time for every one)"
     typer.echo(f"exported {total} {resource}s to {output}{window}")
 
 

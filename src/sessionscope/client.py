@@ -171,8 +171,10 @@ def _kind(value: Any) -> str:
         return "string"
     if isinstance(value, list):
         items = {_kind(v) for v in value if v is not None}
-        return "list:" + (items.pop() if len(items) == 1 and not next(iter(items)).startswith(("list", "object"))
-                          else "mixed" if items else "empty")
+        if not items:
+            return "list:empty"
+        (item,) = items if len(items) == 1 else ("mixed",)
+        return "list:mixed" if item.startswith(("list", "object")) else f"list:{item}"
     return "object"
 
 

@@ -90,14 +90,6 @@ def _guard(request: Request, appid: str) -> Viewer | Response:
     return who if who is not None else login_redirect(request)
 
 
-def _read_filters(query: str) -> tuple[list[dict[str, Any]], ApiError | None]:
-    """The page's filters, or none and the error that says which condition of its link cannot be read."""
-    try:
-        return filters.from_query(query), None
-    except ApiError as exc:
-        return [], exc
-
-
 def _form_redirect(request: Request, list_path: str) -> Response | None:
     """A submitted filter form -> its filters' canonical link form on page 1 (None for a plain page view)."""
     if not filters.is_form_submission(request.query_params):
@@ -154,15 +146,15 @@ def _list_page(
     if (redirect := _form_redirect(request, list_path)) is not None:
         return redirect
     query = request.url.query
-    active, error = _read_filters(query)
-    if resource.name == SESSIONS.name:  # a user analytics row's link names user conditions too
-        resource = sessions_for({str(f.get("attribute")) for f in active})
     now = service.request_now()
+    active: list[dict[str, Any]] = []
+    error: ApiError | None = None
     totals: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     try:
-        if error is not None:
-            raise error
+        active = filters.from_query(query)  # a condition it cannot read is a 400 naming it
+        if resource.name == SESSIONS.name:  # a user analytics row's link names user conditions too
+            resource = sessions_for({str(f.get("attribute")) for f in active})
         totals = analytics.run_analytics(store, settings, appid, resource, {"filters": active}, now)["data"][0]
         rows = load({"filters": active, "page": number, "page_size": PAGE_SIZE}, now, resource)
     except ApiError as exc:
@@ -364,20 +356,20 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
         return RedirectResponse(f"/app/{appid}/analytics" + (f"?{query}" if query else ""), status_code=303)
 
     query = request.url.query
-    active, error = _read_filters(query)
     n = int(extras["n"]) if extras["n"].isdigit() and 1 <= int(extras["n"]) <= 1000 else 10
     comparison = extras["cmp"] in ("1", "true")
     groupings = _groupings(params, n)
     now = service.request_now()
-    base: dict[str, Any] = {"filters": active, "comparison": comparison, "page_size": MAX_GROUPS}
     link = lambda row: _public_path(settings, row["dashboard_link"])  # noqa: E731
 
+    active: list[dict[str, Any]] = []
+    error: ApiError | None = None
     totals: dict[str, Any] = {}
     sections: list[dict[str, Any]] = []
     combined: dict[str, Any] | None = None
     try:
-        if error is not None:
-            raise error
+        active = filters.from_query(query)  # a condition it cannot read is a 400 naming it
+        base: dict[str, Any] = {"filters": active, "comparison": comparison, "page_size": MAX_GROUPS}
         totals = analytics.session_analytics(
             store, settings, appid, {"filters": active, "comparison": comparison}, now
         )["data"][0]
