@@ -137,7 +137,7 @@ def custom_text(v: Any) -> Any:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return repr(v)
+        return str(int(v)) if v.is_integer() and abs(v) <= 2**53 else repr(v)  # 5.0 is stored as "5"
     if isinstance(v, str):
         return v
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False)

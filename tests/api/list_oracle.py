@@ -103,7 +103,7 @@ def as_text(v: Any) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return repr(v)
+        return str(int(v)) if v.is_integer() and abs(v) <= 2**53 else repr(v)  # 5.0 is stored as "5"
     return str(v)
 
 

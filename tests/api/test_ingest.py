@@ -97,7 +97,7 @@ def assert_error(r: httpx.Response, status: int, param: str | None = None) -> di
 
 # --- fixtures -----------------------------------------------------------------------------------
 
-APPS = ("shape", "auth", "ndjson", "gzip", "reject", "idem", "lww", "pages", "derive", "order", "malformed")
+APPS = ("shape", "auth", "ndjson", "gzip", "reject", "idem", "lww", "pages", "derive", "order", "malformed", "numbers")
 
 
 @dataclass
@@ -197,6 +197,47 @@ def test_json_array_stored_as_sent(ctx: Ctx) -> None:
     assert s["sessionNumber"] == 1
     assert s["url"].endswith(f"/app/{a.appid}/sessions/list/1/shape-1")
     assert s["video"] is None
+
+
+def test_whole_number_floats_are_one_value_with_integers(ctx: Ctx) -> None:
+    """One SDK sends 5, another 5.0: responses keep what was sent; filters and group_by see one value.
+    A text "5.0" stays text."""
+    a = ctx.apps["numbers"]
+    sent = {"n-int": 5, "n-float": 5.0, "n-half": 5.5, "n-text": "5.0", "n-big": 1e300}
+    docs = [
+        doc(sid, f"U#{sid}", user={"level": v}, events=[{"name": "Buy", "timeSec": 1.0, "properties": {"qty": v}}])
+        for sid, v in sent.items()
+    ]
+    r = post(ctx.client, a, docs)
+    assert r.status_code == 200 and r.json()["accepted"] == len(docs), r.text
+    rows = by_id(list_all(ctx.client, a))
+    for sid, v in sent.items():
+        got = rows[sid]["user"]["level"]
+        assert got == v and type(got) is type(v), (sid, got)
+
+    def matching(*filters: dict) -> set[str]:
+        return {x["sessionId"] for x in list_all(ctx.client, a, *filters)}
+
+    user_five = {"attribute": "user_custom_property", "property_name": "level", "operator": "equal"}
+    assert matching({**user_five, "value": "5"}) == {"n-int", "n-float"}
+    assert matching({**user_five, "value": "5.0"}) == {"n-text"}
+    assert matching({**user_five, "value": 5}) == {"n-int", "n-float", "n-text"}  # a number compares as a number
+    event_two = {"attribute": "event_name", "operator": "equal", "value": "Buy"}
+    qty = {"name": "qty", "operator": "in", "value": ["5", "5.5"]}
+    assert matching({**event_two, "property": qty}) == {"n-int", "n-float", "n-half"}
+
+    r = ctx.client.get(
+        "/v2/session/analytics",
+        params={
+            "filters": json.dumps([ALL_TIME]),
+            "group_by": json.dumps([{"attribute": "user_custom_property", "property_name": "level"}]),
+        },
+        headers=a.read_headers,
+    )
+    assert r.status_code == 200, r.text
+    groups = {row["user_custom_property_level"]: row["session_count"] for row in r.json()["data"]}
+    assert groups == {"5": 2, "5.5": 1, "5.0": 1, "1e+300": 1}
+
 
 
 @pytest.mark.parametrize("key_form", ["x-ingest-key", "bearer"])

@@ -27,6 +27,8 @@ Rules the code implements (the lead's brief plus these choices):
   when that key is present, else NULL. Screen names and event names must be non-empty.
 - Event `properties` values must be JSON scalars; user custom properties may also be arrays or objects
   (strings nested inside those are not length-checked). Property names are not length-checked.
+- Custom properties are kept as sent (types included) for responses, and as text for filters and group_by:
+  a whole-number float is written as its integer there (5.0 → "5"), so 5 and 5.0 are one value.
 - A sessionId repeated within a batch: the last valid document wins (see `NormalisedBatch`).
 - `uxcamuserid` derived from an identity or device id: the first 24 hex chars of
   sha1("{app_id}\0identity\0{value}") or sha1("{app_id}\0device\0{value}"), so it is stable across batches.
@@ -88,6 +90,7 @@ class NormalisedBatch:
 
 _I64 = 2**63 - 1
 _MAXF = 1.7976931348623157e308  # the largest finite float: `0 <= v <= _MAXF` also refuses inf and NaN
+_EXACT_INTS = 2.0**53  # every whole float up to this is an integer written exactly
 _MAX_OFFSET = 1e9  # event offsets beyond ~31 years would overflow the engines' timestamp ranges
 _OFFSET_RULE = "a number of seconds into the session, from 0 to 1000000000"
 _MAX_ERRORS = 50  # per document; a list of 2,000 bad events would drown the response
@@ -158,6 +161,14 @@ def _without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _json_text(v: Any) -> str:
     return _dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _number_text(v: float) -> str:
+    """A float custom property's text in the filter/group map: a whole number is written as the integer it
+    equals (5.0 -> "5"), so one SDK's 5 and another's 5.0 are one value to `equal "5"` and to group_by."""
+    if v.is_integer() and -_EXACT_INTS <= v <= _EXACT_INTS:
+        return str(int(v))
+    return _dumps(v).decode()
 
 
 def normalise_batch(app_id: str, docs: list[Any], *, now: datetime, limits: Limits) -> NormalisedBatch:
@@ -346,7 +357,9 @@ def _normalise_doc(
                 uprops.append((k, str(v)))
             elif t is bool:
                 uprops.append((k, "true" if v else "false"))
-            elif t is float or t is list or t is dict:
+            elif t is float:
+                uprops.append((k, _number_text(v)))
+            elif t is list or t is dict:
                 uprops.append((k, _json_text(v)))
             elif v is None:
                 continue
@@ -579,7 +592,7 @@ def _normalise_doc(
                             elif tv is bool:
                                 pmap.append((k, "true" if v else "false"))
                             elif tv is float:
-                                pmap.append((k, _dumps(v).decode()))
+                                pmap.append((k, _number_text(v)))
                             elif v is None:
                                 nulls = True
                             else:
@@ -813,6 +826,8 @@ def _custom_props(
             s = "true" if v else "false"
         elif t is int:
             s = str(v)
+        elif t is float:
+            s = _number_text(v)
         else:
             try:
                 s = _dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -847,7 +862,7 @@ def _event_props(
         elif t is int:
             entries.append((k, str(v)))
         elif t is float:
-            entries.append((k, _dumps(v).decode()))
+            entries.append((k, _number_text(v)))
         elif t is bool:
             entries.append((k, "true" if v else "false"))
         elif v is None:
