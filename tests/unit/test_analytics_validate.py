@@ -109,6 +109,11 @@ def test_a_count_may_omit_the_operator():
             "[0].property_name",
             "property_name is required",
         ),
+        (
+            {"attribute": "user_custom_property", "property_name": ["plan"], "operator": "sum"},
+            "[0].property_name",
+            "aggregation[0].property_name must be a string (the custom property's name), got an array",
+        ),
     ],
 )
 def test_bad_aggregation(agg, path, fragment):
@@ -159,6 +164,11 @@ def test_max_group_number_accepts_a_numeric_string():
             "cannot group by 'event_name'",
         ),
         ([{"attribute": "user_custom_property"}], "[0].property_name", "property_name is required"),
+        (
+            [{"attribute": "user_custom_property", "property_name": True}],
+            "[0].property_name",
+            "group_by[0].property_name must be a string (the custom property's name), got a boolean",
+        ),
         ([{"attribute": "device_model", "max_group_number": 0}], "[0].max_group_number", "from 1 to 1000"),
         ([{"attribute": "device_model", "max_group_number": 1001}], "[0].max_group_number", "from 1 to 1000"),
         (

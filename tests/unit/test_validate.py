@@ -62,7 +62,13 @@ def test_wrong_value_shapes():
 
 def test_missing_property_name():
     e = error([{"attribute": "user_custom_property", "operator": "equal", "value": "x"}])
+    assert e.path == "[0].property_name" and "property_name is required for user_custom_property" in e.message
+
+
+def test_property_name_of_another_kind_is_named():
+    e = error([{"attribute": "user_custom_property", "property_name": 7, "operator": "equal", "value": "x"}])
     assert e.path == "[0].property_name"
+    assert e.message == "filters[0].property_name must be a string (the custom property's name), got a number"
 
 
 def test_platform_values():

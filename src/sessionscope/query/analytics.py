@@ -25,7 +25,15 @@ from .metrics import (
 )
 from .plan import Scope
 from .spec import Filter, Window
-from .validate import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, _json_array, integer, parse_filters, parse_int
+from .validate import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    _json_array,
+    custom_property_name,
+    integer,
+    parse_filters,
+    parse_int,
+)
 
 MAX_GROUP_BY = 2
 DEFAULT_MAX_GROUPS = 50
@@ -133,13 +141,7 @@ def parse_group_by(resource: Resource, params: Mapping[str, Any]) -> tuple[Group
             )
         property_name = None
         if attr.needs_property_name:
-            property_name = item.get("property_name")
-            if not isinstance(property_name, str) or not property_name:
-                raise bad_request(
-                    f"group_by[{i}].property_name is required for {name}: the custom property to group by",
-                    param="group_by",
-                    path=f"[{i}].property_name",
-                )
+            property_name = custom_property_name(item, f"group_by[{i}]", name, "group by", "group_by", f"[{i}].property_name")
         max_groups = _max_groups(item.get("max_group_number"), i)
         level = GroupBy(i, attr, property_name, max_groups)
         if any(other.key == level.key for other in levels):
@@ -249,13 +251,7 @@ def parse_metric(resource: Resource, item: dict[str, Any], i: int) -> Metric:
     assert attr is not None
     property_name = None
     if attr.type == JSON:
-        property_name = item.get("property_name")
-        if not isinstance(property_name, str) or not property_name:
-            raise bad_request(
-                f"{where}.property_name is required for {name}: the custom property to aggregate",
-                param="aggregation",
-                path=f"[{i}].property_name",
-            )
+        property_name = custom_property_name(item, where, name, "aggregate", "aggregation", f"[{i}].property_name")
     return _numeric_metric(name, op_name, attr.type, "session", attr.column, property_name)
 
 

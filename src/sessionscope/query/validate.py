@@ -134,6 +134,18 @@ def _alias(attr: Attribute, value: str, where: str, param: str, path: str) -> st
     return canon
 
 
+def custom_property_name(item: Mapping[str, Any], where: str, attribute: str, purpose: str, param: str, path: str) -> str:
+    """The `property_name` a custom-property attribute needs: a non-empty string, or a 400 saying which."""
+    name = item.get("property_name")
+    if isinstance(name, str) and name:
+        return name
+    if name is None or name == "":
+        message = f"{where}.property_name is required for {attribute}: the custom property to {purpose}"
+    else:
+        message = f"{where}.property_name must be a string (the custom property's name), got {json_kind(name)}"
+    raise bad_request(message, param=param, path=path)
+
+
 def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = "filters") -> Filter:
     """Validate one filter object against the catalogue."""
     where = f"{param}[{i}]"
@@ -157,11 +169,9 @@ def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = 
             param=param,
             path=f"[{i}].operator",
         )
-    property_name = None
+    prop_name = None
     if attr.needs_property_name:
-        property_name = item.get("property_name")
-        if not isinstance(property_name, str) or not property_name:
-            raise bad_request(f"{where}.property_name is required for {name}: the custom property to test", param=param, path=f"[{i}].property_name")
+        prop_name = custom_property_name(item, where, name, "test", param, f"[{i}].property_name")
     if "value" not in item:
         raise bad_request(f"{where}.value is required", param=param, path=f"[{i}].value")
     value = _normalise(attr, op, item["value"], f"{where}.value", param, f"[{i}].value")
@@ -178,7 +188,7 @@ def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = 
                 path=f"[{i}].operator",
             )
         event_property = _event_property(resource, prop, i, param)
-    return Filter(i, attr, op, value, property_name, event_property, raw=item)
+    return Filter(i, attr, op, value, prop_name, event_property, raw=item)
 
 
 def _event_property(resource: Resource, prop: Any, i: int, param: str) -> Filter:
