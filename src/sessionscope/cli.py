@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -86,6 +88,7 @@ def serve(
 
     settings = _settings(store).listening_on(host, port)
     configure(settings.log_format)
+    sock = _listen(settings.host, settings.port)  # first: a taken port fails before the store is opened
     store_ = _open(settings)
     try:
         api = create_app(settings, store_)
@@ -103,7 +106,29 @@ def serve(
     else:
         typer.echo(message)
     # log_config=None: uvicorn's own messages go through the handler configured above, in the same format
-    uvicorn.run(api, host=settings.host, port=settings.port, log_level="warning", access_log=False, log_config=None)
+    config = uvicorn.Config(
+        api, host=settings.host, port=settings.port, log_level="warning", access_log=False, log_config=None
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port (as uvicorn would bind it), or a one-line error saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = " (another process listens there: stop it, or choose another with --port or SESSIONSCOPE_PORT)"
+        elif isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            hint = " (not an address of this machine: try 127.0.0.1 or 0.0.0.0, with --host or SESSIONSCOPE_HOST)"
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
+    sock.set_inheritable(True)
+    return sock
 
 
 @apps_app.command("create")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -285,6 +286,20 @@ def test_bad_arguments_fail_before_touching_anything(
     assert not (tmp_path / "typo").exists() and not (tmp_path / "ch").exists()
     listed = cli(fresh_server.env, "apps", "list").stdout.splitlines()  # no demo app was left behind
     assert len(listed) == 1 and a.appid in listed[0], listed
+
+
+def test_serve_on_a_taken_port_fails_in_one_line_before_opening_the_store(fresh_server: Server, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        store = f"chdb://{tmp_path}/ch"
+        result = cli(fresh_server.env, "serve", "--port", str(port), "--store", store, check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in out and "Traceback" not in out
+    assert "serving" not in out  # nothing claims to serve
+    assert not (tmp_path / "ch").exists()  # the store was not created for a server that cannot start
 
 
 def test_help_for_every_command(tmp_path: Path) -> None:
