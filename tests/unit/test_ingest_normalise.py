@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -855,6 +857,24 @@ def test_unknown_top_level_keys_are_errors() -> None:
     assert errors_of(minimal(foo=1, bar=2)) == [
         "foo: unknown field; allowed: sessionId, property, user, device, location, screens, events, web",
         "bar: unknown field; allowed: sessionId, property, user, device, location, screens, events, web",
+    ]
+
+
+def test_a_user_or_event_row_is_named_once_not_field_by_field() -> None:
+    captures = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "uxcam-v2-captures.json").read_text())
+    user_rows = [
+        row for c in captures if "/v2/user?" in c["request_url"] and c["status"] == 200 for row in c["body"]["data"]
+    ]
+    assert user_rows, "the captures hold a List Users page"
+    event_row = {"eventId": "e1", "eventName": "Buy", "eventScreen": "Cart", "url": "u", "eventProperty": {}}
+    for row, resource in [(user_rows[0], "user"), (event_row, "event")]:
+        assert errors_of(row) == [
+            f"document: a {resource} row (of /v2/{resource} or `export --resource {resource}`), not a session "
+            "document; import takes sessions, such as an export of /v2/session (`export --resource session`)"
+        ]
+    # a session document that merely has one of those keys is told about that key alone
+    assert errors_of(minimal(usage={})) == [
+        "usage: unknown field; allowed: sessionId, property, user, device, location, screens, events, web"
     ]
 
 

@@ -171,6 +171,24 @@ def _number_text(v: float) -> str:
     return _dumps(v).decode()
 
 
+# Fields that mark a row of the users' or events' list or export: such a file is not session documents.
+_OTHER_ROWS = (
+    (frozenset(("uxcamUserId", "usage")), "user"),
+    (frozenset(("eventId", "eventName")), "event"),
+)
+
+
+def _other_export_row(doc: dict[str, Any]) -> str | None:
+    """One error for a user or event row sent as a session, instead of an "unknown field" per key."""
+    for marks, resource in _OTHER_ROWS:
+        if marks.issubset(doc):
+            return (
+                f"document: a {resource} row (of /v2/{resource} or `export --resource {resource}`), not a session "
+                "document; import takes sessions, such as an export of /v2/session (`export --resource session`)"
+            )
+    return None
+
+
 def normalise_batch(app_id: str, docs: list[Any], *, now: datetime, limits: Limits) -> NormalisedBatch:
     """Validate `docs` and build the session and event tables for `app_id`.
 
@@ -257,6 +275,9 @@ def _normalise_doc(
     errs: list[str] = []
     ml = lim.max_string_length
     if not _DOC_ALLOWED.issuperset(doc):
+        other = _other_export_row(doc)
+        if other is not None:
+            return None, None, [other]
         allowed = ", ".join(_DOC_KEYS)
         errs.extend(f"{k}: unknown field; allowed: {allowed}" for k in doc if k not in _DOC_ALLOWED)
     extra: dict[str, Any] | None = None
