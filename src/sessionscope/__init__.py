@@ -7,14 +7,40 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .client import ApiError, Client
+    from .client import (
+        ApiError,
+        BadRequest,
+        Client,
+        Forbidden,
+        MethodNotAllowed,
+        NotFound,
+        PayloadTooLarge,
+        RateLimited,
+        ServerError,
+        ServiceUnavailable,
+        Unauthorized,
+    )
 
-__all__ = ["ApiError", "Client", "__version__"]
+# the client and its errors: `from sessionscope import Client, BadRequest`
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Client",
+    "Forbidden",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "RateLimited",
+    "ServerError",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
     # the client is imported on first use, so that the server and the CLI do not load it
-    if name in ("Client", "ApiError"):
+    if name in __all__:
         from . import client
 
         return getattr(client, name)

@@ -8,15 +8,16 @@
     df = client.analytics("session", group_by=[{"attribute": "device_model"}]).to_pandas()
 
 Every listing pages automatically (one request per page, as you iterate); errors are raised as `ApiError`
-subclasses carrying the error body's fields; `429` answers are retried after their `Retry-After` (a bounded
-number of times). It needs only httpx; pandas and polars are imported when a DataFrame is asked for.
+subclasses carrying the error body's fields; `429` and `503` answers are retried after their `Retry-After`
+(a bounded number of times). It needs only httpx; pandas and polars are imported when a DataFrame is asked for.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,15 @@ __all__ = [
 
 # Longer query strings are sent as a POST body (servers and proxies often cap URLs near 8 KiB).
 MAX_QUERY = 4_000
+
+# Answers that say "try again after Retry-After": a rate limit, and a store that is briefly unavailable.
+RETRIED = (429, 503)
+
+# The window a list or analytics request has when its filters give no date_range (the API's default).
+DEFAULT_DAYS = 30
+
+# Export formats by file extension, so that `export("x.parquet")` writes Parquet.
+FORMATS = {".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "ndjson", ".csv": "csv", ".parquet": "parquet"}
 
 
 # -- errors -------------------------------------------------------------------------------------------------
@@ -253,11 +263,34 @@ class Rows:
 # -- the client ---------------------------------------------------------------------------------------------
 
 
+def _is_json(value: Any) -> bool:
+    """Whether a parameter goes as JSON text: an object or an array (a list, a tuple...), not a string."""
+    return isinstance(value, Mapping) or (isinstance(value, Sequence) and not isinstance(value, str | bytes))
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pin_window(filters: Sequence[Mapping[str, Any]] | None, now: datetime) -> list[Any] | None:
+    """The filters with the API's default window (the last 30 days) written out as a `between_dates`, when
+    they give no date_range: every page of one iteration then reads the same window. It ends the second
+    before `now`, so that a session the server stamps from `now` on (to the second) is not in it."""
+    if filters is not None and not _is_json(filters):
+        return filters  # type: ignore[return-value]  # not a list: the server names what is wrong
+    given = list(filters or [])
+    if any(isinstance(f, Mapping) and f.get("attribute") == "date_range" for f in given):
+        return given
+    now = now.astimezone(UTC).replace(microsecond=0)
+    window = {"lower": _iso(now - timedelta(days=DEFAULT_DAYS)), "upper": _iso(now - timedelta(seconds=1))}
+    return [*given, {"attribute": "date_range", "operator": "between_dates", "value": window}]
+
+
 class Client:
     """`Client(base_url, appid, apikey)`: the read API, paged, typed and retried.
 
     `base_url` is the server's address, with or without `/v2` (`http://127.0.0.1:8000`). Credentials travel
-    as headers. `max_retries` bounds the retries of a `429` (each after its `Retry-After`, at most
+    as headers. `max_retries` bounds the retries of a `429` or `503` (each after its `Retry-After`, at most
     `max_retry_wait` seconds); `transport` is passed to httpx (tests, proxies).
     """
 
@@ -277,7 +310,7 @@ class Client:
         self.base_url = base if base.endswith("/v2") else f"{base}/v2"
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
-        self.retries = 0  # 429 answers retried so far
+        self.retries = 0  # 429 and 503 answers retried so far
         self._sleep = sleep
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -297,12 +330,12 @@ class Client:
 
     # -- plumbing -------------------------------------------------------------------------
     def _retrying(self, send: Callable[[], httpx.Response]) -> httpx.Response:
-        """`send()` again after each 429's Retry-After, up to max_retries times; a wait longer than
-        max_retry_wait (an hourly limit's) cannot be waited out, so that 429 is the answer at once."""
+        """`send()` again after each 429's or 503's Retry-After, up to max_retries times; a wait longer than
+        max_retry_wait (an hourly limit's) cannot be waited out, so that answer is the answer at once."""
         attempt = 0
         while True:
             response = send()
-            if response.status_code != 429 or attempt >= self.max_retries:
+            if response.status_code not in RETRIED or attempt >= self.max_retries:
                 return response
             wait = _retry_after(response)
             wait = 1.0 if wait is None else max(wait, 0.0)
@@ -315,13 +348,13 @@ class Client:
 
     def _send(self, path: str, body: dict[str, Any]) -> httpx.Response:
         # GET with URL-encoded JSON, as the reference API takes it; long requests go as a POST body instead
-        query = {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in body.items()}
+        query = {k: json.dumps(v) if _is_json(v) else v for k, v in body.items()}
         long = len(str(httpx.QueryParams(query))) > MAX_QUERY
         return self._retrying(lambda: self._http.post(path, json=body) if long else self._http.get(path, params=query))
 
     def request(self, path: str, **params: Any) -> dict[str, Any]:
         """One request: the decoded body, or the typed error."""
-        body = {k: v for k, v in params.items() if v is not None}
+        body = {k: list(v) if _is_json(v) and not isinstance(v, Mapping) else v for k, v in params.items() if v is not None}
         response = self._send(path, body)
         if response.status_code >= 400:
             raise error_from(response)
@@ -332,13 +365,21 @@ class Client:
     ) -> Rows:
         """Pages of a list, or of analytics rows. `key`: the rows' id field. Lists are newest first, so rows
         stored while they are read push older ones onto later pages: a row whose id was already yielded is
-        skipped, and each row comes once."""
+        skipped, and each row comes once. Without a date_range, the default window is pinned when the first
+        page is read, so that rows stored meanwhile (a user's new session moving them up) do not reorder it."""
+        if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0):
+            raise ValueError(f"max_rows must be a whole number >= 0 or None, got {max_rows!r}")
+        if max_rows:
+            page_size = min(page_size, max_rows)
 
         def pages() -> Iterator[list[dict[str, Any]]]:
+            if max_rows == 0:
+                return
             page, seen = 1, 0
             ids: set[Any] = set()
+            pinned = {**params, "filters": pin_window(params.get("filters"), datetime.now(UTC))}
             while True:
-                body = self.request(path, **params, page=page, page_size=page_size)
+                body = self.request(path, **pinned, page=page, page_size=page_size)
                 data = body.get("data") or []
                 if isinstance(data, dict):  # the reference answers {} for no rows
                     data = []
@@ -411,17 +452,22 @@ class Client:
         path: str | Path,
         resource: str = "session",
         *,
-        format: str = "ndjson",
-        filters: list[dict[str, Any]] | None = None,
+        format: str | None = None,
+        filters: Sequence[Mapping[str, Any]] | None = None,
     ) -> Path:
-        """Stream `/v2/{resource}/export` into a file (ndjson, csv or parquet); returns its path. The file
-        appears whole or not at all: the stream goes to `<path>.part`, renamed once complete (an interrupted
-        export raises and leaves nothing)."""
+        """Stream `/v2/{resource}/export` into a file (ndjson, csv or parquet; by default the one its
+        extension names, else ndjson); returns its path. The file appears whole or not at all: the stream
+        goes to `<path>.part`, renamed once complete (an interrupted export raises and leaves nothing)."""
         if resource not in ("session", "user", "event"):
             raise ValueError(f"resource must be session, user or event, got {resource!r}")
         target = Path(path)
+        named = FORMATS.get(target.suffix.lower())
+        if format is None:
+            format = named or "ndjson"
+        elif named is not None and format != named:
+            raise ValueError(f"format={format!r} but the file {target.name} is named for {named}")
         partial = target.with_name(target.name + ".part")
-        body = {"format": format, "filters": filters}
+        body = {"format": format, "filters": None if filters is None else list(filters)}
 
         def send() -> httpx.Response:
             return self._http.send(self._http.build_request("POST", f"/{resource}/export", json=body), stream=True)

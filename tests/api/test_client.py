@@ -286,3 +286,97 @@ def test_an_export_cut_off_leaves_no_file(tmp_path: Path) -> None:
         with pytest.raises(httpx.HTTPError):
             client.export(tmp_path / "cut.ndjson", "session")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_user_moving_up_while_paging_is_not_missed(own) -> None:
+    """Users come most recently seen first: a user further down who gets a new session while the pages are
+    read would move onto a page already read. The client pins the default window when it reads the first
+    page, so the order holds and every user there at the start comes once."""
+    server, creds, docs = own
+    with Client(server.base_url, creds.appid, creds.apikey) as client:
+        before = [r["uxcamUserId"] for r in client.users()]
+        assert len(before) > 30
+        pages = client.users(page_size=10).pages()
+        seen = [r["uxcamUserId"] for r in next(pages)]
+        mover = before[25]
+        theirs = next(d for d in docs if d["user"].get("uxcamuserid") == mover)
+        new = {**theirs, "sessionId": "mover-new", "property": {k: v for k, v in theirs["property"].items() if k != "uploadedServerTime"}}
+        ingest(server.client(), creds, [new])  # stamped by the server: now
+        first = server.client().get("/v2/user", params={"page_size": 10}, headers=creds.read_headers).json()
+        assert mover in [r["uxcamUserId"] for r in first["data"]]  # now on the page already read
+        for page in pages:
+            seen += [r["uxcamUserId"] for r in page]
+    assert len(seen) == len(set(seen)) and set(seen) == set(before)
+
+
+def test_filters_as_any_sequence_and_max_rows_checked(own) -> None:
+    server, creds, docs = own
+    android = tuple(ANDROID)
+    with Client(server.base_url, creds.appid, creds.apikey) as client:
+        want = [r["sessionId"] for r in client.sessions(filters=list(ANDROID))]
+        assert [r["sessionId"] for r in client.sessions(filters=android)] == want
+        fixture_rows = [i for i in want if not i.startswith(("late-", "mover-"))]  # other tests add those
+        assert len(fixture_rows) == sum(d.get("device", {}).get("platform") in ("android", 1) for d in docs) > 0
+        assert client.sessions(max_rows=0).to_list() == []
+        with pytest.raises(ValueError, match="max_rows must be a whole number >= 0"):
+            client.sessions(max_rows=-1)
+
+
+def test_export_format_follows_the_file_name(own, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    server, creds, docs = own
+    with Client(server.base_url, creds.appid, creds.apikey) as client:
+        table = pq.read_table(client.export(tmp_path / "all.parquet"))
+        lines = client.export(tmp_path / "all.jsonl").read_text().splitlines()
+        with pytest.raises(ValueError, match="format='csv' but the file x.parquet is named for parquet"):
+            client.export(tmp_path / "x.parquet", format="csv")
+    ids = table.column("sessionId").to_pylist()
+    assert table.num_rows == len(lines) and sorted(ids) == sorted(json.loads(x)["sessionId"] for x in lines)
+    assert {d["sessionId"] for d in docs} <= set(ids)
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_a_503_is_retried_after_its_retry_after() -> None:
+    """A store briefly unavailable answers 503 with Retry-After (api/responses.py): the client waits and asks
+    again, as for a 429, and raises ServiceUnavailable once the retries are spent. A real socket server."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sessionscope import ServiceUnavailable
+
+    answers = [503, 503, 200]
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            asked.append(self.path)
+            status = answers.pop(0) if answers else 503
+            if status == 503:
+                body = {"success": False, "error": {"status": 503, "code": "store_unavailable", "message": "try again"}}
+            else:
+                body = {"success": True, "data": [{"sessionId": "s1"}], "pagination": {"current": 1, "next": None, "total": 1}}
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Retry-After", "2")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        slept: list[float] = []
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        with Client(url, "a" * 24, "key", sleep=slept.append) as client:
+            assert client.sessions().to_list() == [{"sessionId": "s1"}]
+            assert slept == [2.0, 2.0] and client.retries == 2 and len(asked) == 3
+        with Client(url, "a" * 24, "key", max_retries=1, sleep=slept.append) as client:
+            with pytest.raises(ServiceUnavailable) as unavailable:
+                client.sessions().to_list()
+        assert unavailable.value.retry_after == 2.0 and len(asked) == 5
+    finally:
+        httpd.shutdown()
