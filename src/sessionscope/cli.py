@@ -216,6 +216,9 @@ def demo(
   Try it:
     curl -s -H 'appid: {appid}' -H 'apikey: {apikey}' \\
       '{base}/v2/session?page_size=2&filters=%5B%7B%22attribute%22%3A%22device_platform%22%2C%22operator%22%3A%22equal%22%2C%22value%22%3A%22ios%22%7D%5D'
+
+  For the README's examples, in another terminal:
+    export BASE={base}/v2 APPID={appid} APIKEY={apikey} INGEST_KEY={ingest_key}
 """
     )
 
@@ -318,7 +321,7 @@ def export_(
 
 @app.command("copy")
 def copy_(
-    source: Annotated[str, typer.Option("--from", help="Store URL to read, e.g. duckdb:///data/sessionscope.duckdb.")],
+    source: Annotated[str, typer.Option("--from", help="Store to read: a URL or a DuckDB file's path, e.g. data/sessionscope.duckdb (the default store) or duckdb:///srv/sessions.duckdb.")],
     target: Annotated[str, typer.Option("--to", help="Store URL to write: chdb:///path or clickhouse://user:pass@host:8123/db.")],
     batch_size: Annotated[int, typer.Option(help="Rows per insert.")] = 100_000,
 ) -> None:

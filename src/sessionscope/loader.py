@@ -44,6 +44,16 @@ def _chunks(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _rejection(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> str:
+    """One rejected record as the import prints it, placed as a person finds it in the file: an NDJSON
+    line's number, or a Parquet row's (from 1); then its sessionId when it has one, and every reason."""
+    index = rejected["index"]
+    where = f"line {item.lines[index][0]}" if isinstance(item, NdjsonLines) else f"row {offset + index + 1}"
+    reasons = "; ".join(rejected["errors"]).removeprefix(f"{where}: ")  # "line 2: not valid JSON" says it once
+    named = f" ({rejected['sessionId']})" if rejected.get("sessionId") is not None else ""
+    return f"{where}{named}: {reasons}"
+
+
 def load_batches(
     store: Store,
     settings: Settings,
@@ -118,8 +128,7 @@ def load_batches(
         stats.accepted += batch.accepted
         stats.rejected += len(batch.rejected)
         for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
-            named = f" {r['sessionId']}" if r.get("sessionId") is not None else ""
-            stats.first_errors.append(f"#{offset + r['index']}{named}: {'; '.join(r['errors'])}")
+            stats.first_errors.append(_rejection(item, offset, r))
         offset += len(item)
         elapsed = time.perf_counter() - start
         progress.update(task, advance=len(item), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")

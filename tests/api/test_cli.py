@@ -220,12 +220,18 @@ def test_import_reports_rejections_and_bad_files(fresh_server: Server, tmp_path:
         "imported 2 sessions, rejected 1" in result.stdout
         and "Traceback" not in result.stdout + result.stderr
     )
+    assert "rejected: line 2 (no identity): sessionId: must be 1-64 characters" in result.stdout, result.stdout
     broken = tmp_path / "broken.ndjson"
     broken.write_text(json.dumps(good[2]) + "\n{not json\n" + json.dumps(good[4]) + "\n")
     result = cli(fresh_server.env, "import", str(broken), "--app", a.appid, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
     assert "imported 2 sessions, rejected 1" in result.stdout
-    assert "rejected: #1: line 2: not valid JSON" in result.stdout, result.stdout
+    assert "rejected: line 2: not valid JSON" in result.stdout, result.stdout
+    rows = tmp_path / "rows.parquet"
+    bad = {**good[1], "sessionId": "bad-duration", "property": {**good[1]["property"], "durationSec": -4.0}}
+    pq.write_table(pa.Table.from_pylist([good[0], good[2], bad]), rows)
+    result = cli(fresh_server.env, "import", str(rows), "--app", a.appid, check=False)
+    assert result.returncode == 2 and "rejected: row 3 (bad-duration): property.durationSec: " in result.stdout, result.stdout
     nd = tmp_path / "ok.ndjson"
     nd.write_text(json.dumps(good[3]))
     line = one_line_failure(
@@ -286,6 +292,25 @@ def test_bad_arguments_fail_before_touching_anything(
     assert not (tmp_path / "typo").exists() and not (tmp_path / "ch").exists()
     listed = cli(fresh_server.env, "apps", "list").stdout.splitlines()  # no demo app was left behind
     assert len(listed) == 1 and a.appid in listed[0], listed
+
+
+def test_demo_prints_credentials_that_work_and_a_line_to_export_them(fresh_server: Server) -> None:
+    out = cli(fresh_server.env, "demo", "--sessions", "60", "--days", "5").stdout
+    exported = re.search(r"^\s*export BASE=(\S+) APPID=(\S+) APIKEY=(\S+) INGEST_KEY=(\S+)$", out, re.M)
+    assert exported, out
+    base, appid, apikey, ingest_key = exported.groups()
+    assert base == f"{fresh_server.base_url}/v2"
+    assert f"App id:          {appid}" in out and f"Data access key: {apikey}" in out and f"Ingest key:      {ingest_key}" in out
+    curl_url = re.search(r"'(http\S+/v2/session\?\S+)'", out).group(1)
+    fresh_server.start()
+    with fresh_server.client() as client:
+        listed = client.get(f"{base}/session", params={"page_size": 100}, headers={"appid": appid, "apikey": apikey})
+        assert listed.status_code == 200 and len(listed.json()["data"]) == 60, listed.text
+        ios = client.get(curl_url, headers={"appid": appid, "apikey": apikey}).json()["data"]
+        assert ios and all(s["device"]["platform"] == "ios" for s in ios)  # the example's filter
+        sent = client.post(f"{base}/ingest/sessions", json=[{"sessionId": "readme-1", "user": {"kUXCam_UserIdentity": "U#1"}}],
+                           headers={"appid": appid, "X-Ingest-Key": ingest_key})
+        assert sent.json() == {"success": True, "accepted": 1, "rejected": []}, sent.text
 
 
 def test_serve_on_a_taken_port_fails_in_one_line_before_opening_the_store(fresh_server: Server, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def test_workers_store_the_same_rows(tmp_path: Path):
         stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 600),
                              quiet=True, workers=workers)
         assert (stats.accepted, stats.rejected) == (1_200, 1)
-        assert stats.first_errors[0].startswith("#1200 no-identity")
+        assert stats.first_errors[0].startswith("line 1201 (no-identity): user: needs")
         tables.append(store.query_arrow(
             "SELECT * EXCLUDE (app_id) FROM sessions ORDER BY session_id", []).to_pylist())
         tables.append(store.query_arrow("SELECT * EXCLUDE (app_id) FROM events ORDER BY session_id, seq", []).num_rows)
@@ -48,7 +48,7 @@ def test_a_line_that_is_not_json_is_a_rejected_record_named_by_its_file_line(tmp
     stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 10), quiet=True,
                          workers=workers)
     assert (stats.accepted, stats.rejected) == (3, 1)
-    assert len(stats.first_errors) == 1 and stats.first_errors[0].startswith("#2: line 4: not valid JSON"), stats.first_errors
+    assert len(stats.first_errors) == 1 and stats.first_errors[0].startswith("line 4: not valid JSON"), stats.first_errors
     stored = store.query("SELECT session_id FROM sessions ORDER BY session_id", [])
     assert stored == sorted((d["sessionId"],) for d in docs)
     store.close()
@@ -96,6 +96,6 @@ def test_lines_around_a_bad_line_are_all_written(tmp_path: Path, workers: int):
     stats = load_batches(store, Settings(data_dir=tmp_path), creds.appid, iter_ndjson_lines(file, 100), quiet=True,
                          workers=workers)
     assert (stats.accepted, stats.rejected) == (250, 1)
-    assert stats.first_errors[0].startswith("#150: line 151: not valid JSON")
+    assert stats.first_errors[0].startswith("line 151: not valid JSON")
     assert store.query("SELECT count(*) FROM sessions", []) == [(250,)]
     store.close()
