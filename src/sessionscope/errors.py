@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 CODES = {
@@ -49,6 +50,17 @@ class ApiError(Exception):
         if self.path is not None:
             error["path"] = self.path
         return {"success": False, "error": error}
+
+
+def shown(value: Any) -> str:
+    """A value as an error message quotes it: text in quotes, anything else as JSON spells it (true, null,
+    2.5, [1, 2]), not as Python would (True, None)."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def json_kind(value: Any) -> str:

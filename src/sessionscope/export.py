@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from . import service, shape
 from .catalog import RESOURCES, Resource
-from .errors import bad_request
+from .errors import bad_request, shown
 from .query.plan import plan_export
 from .query.render import render_list, render_session_events
 from .query.spec import ListSpec
@@ -253,7 +253,7 @@ def prepare_export(
     """Validate an export request (format, filters) before anything is streamed, so errors are plain 400s."""
     fmt = params.get("format", "ndjson")
     if fmt not in FORMATS:
-        raise bad_request(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}", param="format")
+        raise bad_request(f"format must be one of {', '.join(FORMATS)}, got {shown(fmt)}", param="format")
     spec = parse_list(RESOURCES[resource], params, now)
     return ExportStream(store, settings, appid, spec.resource, spec, fmt, batch_rows)
 

@@ -177,6 +177,7 @@ def test_max_group_number_accepts_a_numeric_string():
             "from 1 to 1000",
         ),
         ([{"attribute": "device_model", "max_group_number": 2.5}], "[0].max_group_number", "from 1 to 1000"),
+        ([{"attribute": "device_model", "max_group_number": True}], "[0].max_group_number", "(default 50), got true"),
         ([{"attribute": "device_model"}, {"attribute": "device_model"}], "[1].attribute", "already grouped"),
         (
             [{"attribute": "device_model"}, {"attribute": "app_version"}, {"attribute": "device_platform"}],

@@ -5,7 +5,7 @@ from datetime import datetime
 import orjson
 import pytest
 
-from sessionscope.catalog import SESSIONS
+from sessionscope.catalog import EVENTS, SESSIONS
 from sessionscope.errors import ApiError
 from sessionscope.query.validate import parse_list
 
@@ -89,12 +89,16 @@ def test_numeric_strings_and_bool_spellings():
 
 def test_pagination_bounds():
     assert parse([], page="2", page_size="500").page_size == 500
-    assert parse([], page=" 3 ", page_size="+7").page_size == 7
-    spellings = [{"page": "1_0"}, {"page": "\uff11\uff10"}, {"page": "\u0661"}, {"page_size": "1e1"}, {"page_size": "0x10"}]
+    assert parse([], page=3, page_size=7).page_size == 7  # a JSON body's numbers
+    spellings = [{"page": "1_0"}, {"page": "\uff11\uff10"}, {"page": "\u0661"}, {"page_size": "1e1"}, {"page_size": "0x10"},
+                 {"page": " 3 "}, {"page_size": "+7"}, {"page_size": " 7"}]  # decimal digits only (SPEC §3)
     for bad in [{"page": "0"}, {"page": "x"}, {"page_size": "501"}, {"page_size": "0"}, {"page_size": "1.5"}, *spellings]:
         e = error([], **bad)
         assert e.param in bad
         assert "integer" in e.message
+    # values are quoted as JSON spells them
+    assert error([], page_size=True).message == "page_size must be an integer from 1 to 500, got true"
+    assert error([], page=2.5).message.endswith("got 2.5")
 
 
 def test_event_property_condition():
@@ -124,3 +128,11 @@ def test_a_numeric_value_is_plain_decimal_text(text: str) -> None:
 def test_numeric_text_reads_as_its_number(text: str, value: float) -> None:
     (f,) = parse([{"attribute": "session_rage_gesture_count", "operator": "greater", "value": text}]).filters
     assert f.value == value and type(f.value) is type(value)
+
+
+def test_a_negative_event_name_with_a_property_condition_on_events_names_the_operator():
+    item = {"attribute": "event_name", "operator": "not_in", "value": ["A"], "property": {"name": "p", "operator": "equal", "value": "1"}}
+    with pytest.raises(ApiError) as err:
+        parse_list(EVENTS, {"filters": orjson.dumps([item]).decode()}, NOW)
+    assert err.value.path == "[0].operator"
+    assert err.value.message == "filters[0].operator: with a property condition, event_name takes equal or in, not not_in"

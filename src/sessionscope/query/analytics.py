@@ -13,7 +13,7 @@ from typing import Any
 
 from ..catalog import Attribute, Resource
 from ..catalog.types import COUNT, JSON
-from ..errors import bad_request
+from ..errors import bad_request, shown
 from .metrics import (
     COUNTS,
     DEFAULTS,
@@ -166,7 +166,7 @@ def _max_groups(raw: Any, i: int) -> int:
     if value is None or not 1 <= value <= MAX_GROUPS:
         raise bad_request(
             f"group_by[{i}].max_group_number must be an integer from 1 to {MAX_GROUPS} (default "
-            f"{DEFAULT_MAX_GROUPS}), got {raw!r}",
+            f"{DEFAULT_MAX_GROUPS}), got {shown(raw)}",
             param="group_by",
             path=f"[{i}].max_group_number",
         )

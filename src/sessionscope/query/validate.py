@@ -13,7 +13,7 @@ import orjson
 
 from ..catalog import OPERATORS, Attribute, Operator, Resource, operators_for
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST
-from ..errors import bad_request, json_kind
+from ..errors import bad_request, json_kind, shown
 from .spec import Filter, ListSpec, Window
 from .window import condition_range, intersect, window_for
 
@@ -46,14 +46,14 @@ def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
     return raw
 
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INTEGER = re.compile(r"-?[0-9]+")  # a sign only so that "-1" is told the allowed range
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def integer(raw: Any) -> int:
-    """int(raw), but a string must be plain decimal digits: int() would also read "1_0", "１０" and other
-    spellings no client means (ValueError)."""
-    if isinstance(raw, str) and not _INTEGER.fullmatch(raw.strip()):
+    """int(raw), but a string must be plain decimal digits: int() would also read "1_0", "１０", " 10", "+10"
+    and other spellings no client means (ValueError)."""
+    if isinstance(raw, str) and not _INTEGER.fullmatch(raw):
         raise ValueError(raw)
     return int(raw)
 
@@ -67,7 +67,7 @@ def parse_int(params: Mapping[str, Any], name: str, default: int, lo: int, hi: i
             raise ValueError
         value = integer(raw)
     except (TypeError, ValueError):
-        raise bad_request(f"{name} must be an integer from {lo} to {hi}, got {raw!r}", param=name) from None
+        raise bad_request(f"{name} must be an integer from {lo} to {hi}, got {shown(raw)}", param=name) from None
     if not lo <= value <= hi:
         raise bad_request(f"{name} must be an integer from {lo} to {hi}, got {value}", param=name)
     return value
@@ -86,7 +86,7 @@ def _number(value: Any, where: str, param: str, path: str) -> float | int:
         parsed = float(text) if _DECIMAL.fullmatch(text) else math.nan
         if math.isfinite(parsed):
             return int(parsed) if parsed.is_integer() and "." not in value and "e" not in value.lower() else parsed
-    raise bad_request(f"{where}: expected a number or a numeric string like \"10\", got {value!r}", param=param, path=path)
+    raise bad_request(f"{where}: expected a number or a numeric string like \"10\", got {shown(value)}", param=param, path=path)
 
 
 def _string(value: Any, where: str, param: str, path: str) -> str:
@@ -107,7 +107,7 @@ def _normalise(attr: Attribute, op: Operator, value: Any, where: str, param: str
             return True
         if isinstance(value, bool | int | str) and value in _FALSE:
             return False
-        raise bad_request(f"{where}: expected true or false, got {value!r}", param=param, path=path)
+        raise bad_request(f"{where}: expected true or false, got {shown(value)}", param=param, path=path)
     if shape == "number" or (shape == "scalar" and attr.type in (INTEGER, FLOAT)):
         return _number(value, where, param, path)
     if shape == "string_list":
@@ -183,7 +183,7 @@ def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = 
         if attr.type != EVENT and op.negative:
             # on /v2/event the condition tests the event row itself; "not such an event" has no row to test
             raise bad_request(
-                f"{where}.property: with a property condition, event_name takes equal or in",
+                f"{where}.operator: with a property condition, event_name takes equal or in, not {op.name}",
                 param=param,
                 path=f"[{i}].operator",
             )
