@@ -84,6 +84,27 @@ def test_no_dashboard_page_without_login(site: Site) -> None:
     assert get(site, f"/app/{site.a.appid}/sessions/list/1", good).status_code == 200
 
 
+def test_the_login_page_says_why_and_logout_takes_a_post(site: Site) -> None:
+    page = f"/app/{site.a.appid}/sessions/list/1"
+    good = cookie_of(login(site))
+    body, _ = good.split(".")
+    expired = signing.sign(SECRET, "dashboard", json.loads(signing._unb64(body))["d"], int(time.time()) - 1)
+    r = get(site, page, expired)
+    assert r.status_code == 303 and r.headers["location"] == f"/login?next={quote(page, safe='')}&ended=1"
+    shown = get(site, r.headers["location"])
+    assert "Your login to this app has ended: it lasts 12 hours, and ends when the app&#39;s key is rotated." in shown.text
+    assert "Your login to this app has ended" not in get(site, f"/login?next={quote(page, safe='')}").text
+    # a link or an image on another site cannot log anyone out: GET is refused and leaves the cookie alone
+    r = get(site, f"/logout?appid={site.a.appid}", good)
+    assert r.status_code == 405 and "set-cookie" not in r.headers
+    assert get(site, page, good).status_code == 200
+    r = httpx.post(f"{site.base}/logout", data={"appid": site.a.appid}, headers={"Cookie": f"{COOKIE}={good}"},
+                   follow_redirects=False, timeout=30)
+    assert r.status_code == 303 and r.headers["location"] == f"/login?appid={site.a.appid}&out=1"
+    assert r.headers["set-cookie"].startswith(f'{COOKIE}=""') and f"Path=/app/{site.a.appid}" in r.headers["set-cookie"]
+    assert "You are logged out of this app." in get(site, r.headers["location"]).text
+
+
 def test_login_sets_a_scoped_http_only_cookie(site: Site) -> None:
     target = f"/app/{site.a.appid}/sessions/list/2?device_model=" + quote('{"o":"in","v":["x"]}', safe="")
     r = login(site, next_=target)
@@ -399,5 +420,26 @@ def test_a_sessions_events_show_in_time_order(site: Site) -> None:
     page = get(site, f"/app/{site.b.appid}/sessions/list/1/events-out-of-order", token)
     assert page.status_code == 200
     table = page.text.split('id="events-table"', 1)[1].split("</table>", 1)[0]
-    shown = re.findall(r"<td><strong>([^<]+)</strong></td>", table)
+    shown = re.findall(r"<td data-label=\"Event\"><strong>([^<]+)</strong></td>", table)
     assert shown == ["untimed", "first", "second", "also-second", "third"]  # no timeSec: the start
+
+
+def test_custom_properties_show_as_sent(site: Site) -> None:
+    """An id sent as a number is not given thousands separators, nor a price rounded: custom properties
+    (the user's and the events') read as the app sent them."""
+    doc = {"sessionId": "as-sent", "property": {"hasVideo": True},
+           "user": {"uxcamuserid": "as-sent-user", "account_id": 1234567, "ltv": 1978.125,
+                                            "beta": True, "tags": ["a", "b"]},
+           "events": [{"name": "Buy", "timeSec": 1.0, "properties": {"price": 1067.3, "sku": 900001}}]}
+    r = site.client.post("/v2/ingest/sessions", json=[doc], headers=site.b.ingest_headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    token = cookie_of(login(site, site.b))
+    page = get(site, f"/app/{site.b.appid}/sessions/list/1/as-sent", token)
+    assert page.status_code == 200
+    props = re.search(r'<dl class="kv" id="user-properties">(.*?)</dl>', page.text, re.S).group(1)
+    shown = dict(re.findall(r"<dt><code>([^<]+)</code></dt><dd>([^<]*)</dd>", props))
+    assert shown == {"account_id": "1234567", "ltv": "1978.125", "beta": "true", "tags": "[&#34;a&#34;, &#34;b&#34;]"}, shown
+    chips = dict(re.findall(r'<span class="chip-key">([^<]+)</span> ([^<]*)</span>', page.text))
+    assert chips == {"price": "1067.3", "sku": "900001"}, chips
+    # the SDK said it recorded video, and no file came: the replay card says both, not just "no video"
+    assert "The app recorded this session with video, but no replay file was uploaded for it." in page.text

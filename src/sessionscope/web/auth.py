@@ -71,9 +71,11 @@ def viewer(request: Request, appid: str) -> Viewer | None:
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    """To the login form, remembering the page asked for (its query string included)."""
+    """To the login form, remembering the page asked for (its query string included); a login cookie that
+    no longer holds (expired, or the key rotated) is said so there."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    ended = "&ended=1" if request.cookies.get(COOKIE) else ""
+    return RedirectResponse(f"/login?next={quote(target, safe='')}{ended}", status_code=303)
 
 
 def safe_next(target: str, appid: str) -> str:
@@ -98,9 +100,17 @@ def root(request: Request) -> Response:
     raise StarletteHTTPException(404)
 
 
+NOTICES = {
+    "ended": "Your login to this app has ended: it lasts 12 hours, and ends when the app's key is rotated.",
+    "out": "You are logged out of this app.",
+}
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "", appid: str = "") -> Response:  # noqa: A002
-    return page(request, "login.html", {"next": next, "appid": appid or _appid_of(next), "error": None})
+def login_form(request: Request, next: str = "", appid: str = "", ended: str = "", out: str = "") -> Response:  # noqa: A002
+    notice = NOTICES["ended"] if ended else NOTICES["out"] if out else None
+    context = {"next": next, "appid": appid or _appid_of(next), "error": None, "notice": notice}
+    return page(request, "login.html", context)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -120,7 +130,7 @@ async def login(request: Request, store: StoreDep, settings: SettingsDep, secret
     key = form.get("apikey", "").strip()
     target = form.get("next", "")
     if not apps.authenticate(store, appid, key, "apikey"):
-        context = {"next": target, "appid": appid, "error": "That app id and data access key do not match."}
+        context = {"next": target, "appid": appid, "error": "That app id and data access key do not match.", "notice": None}
         return page(request, "login.html", context, status_code=401)
     response = RedirectResponse(safe_next(target, appid), status_code=303)
     set_login_cookie(response, store, settings, secret, appid)
@@ -146,8 +156,8 @@ def set_login_cookie(response: Response, store: Store, settings: Settings, secre
 
 def _logout(appid: str, settings: Settings) -> Response:
     appid = appid.strip().lower()
-    query = urlencode({"appid": appid}) if apps.APPID_RE.match(appid) else ""
-    response = RedirectResponse("/login" + (f"?{query}" if query else ""), status_code=303)
+    query = urlencode({"appid": appid, "out": 1} if apps.APPID_RE.match(appid) else {"out": 1})
+    response = RedirectResponse(f"/login?{query}", status_code=303)
     if apps.APPID_RE.match(appid):
         response.delete_cookie(
             COOKIE,
@@ -161,10 +171,6 @@ def _logout(appid: str, settings: Settings) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, settings: SettingsDep) -> Response:
+    """Log out (the page's Log out button). POST only: a link or an image on another site cannot."""
     form = await _form(request)
     return _logout(form.get("appid", ""), settings)
-
-
-@router.get("/logout")
-def logout_get(settings: SettingsDep, appid: str = "") -> Response:
-    return _logout(appid, settings)

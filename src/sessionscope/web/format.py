@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -161,3 +162,13 @@ def field(key: str, value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
     return str(value)
+
+
+def as_sent(value: Any) -> str:
+    """A custom property as the app sent it: numbers without thousands separators or rounding (an id such
+    as 1234567 stays 1234567), booleans and lists and objects as JSON writes them; missing is "—"."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

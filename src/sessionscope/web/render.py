@@ -46,6 +46,7 @@ env.filters.update(
     field_label=fmt.field_label,
 )
 env.globals["field"] = fmt.field
+env.globals["as_sent"] = fmt.as_sent
 env.globals["fmt_metric"] = fmt.metric
 env.globals["static"] = lambda name: f"/static/{name}?v={ASSETS[name]}"
 
