@@ -103,6 +103,22 @@ def test_typed_lists_are_trimmed_and_quotes_keep_what_they_hold() -> None:
     assert filters.split_list("") == [] and filters.split_list(" , ") == []
 
 
+def test_a_device_model_ids_comma_stays_in_it_unquoted() -> None:
+    """Every iOS model id holds a comma: typed plainly into "is any of" it is one value, not two."""
+    cases = {
+        "iPhone12,3": ["iPhone12,3"],
+        "iPhone12,3,iPad13,4": ["iPhone12,3", "iPad13,4"],
+        "SM-A135F,iPhone12,3 , Pixel 7": ["SM-A135F", "iPhone12,3", "Pixel 7"],
+        "iPhone12, 3": ["iPhone12", "3"],  # a space after the comma separates
+        "5,6,7": ["5", "6", "7"],  # numbers alone are a list
+        "iPhone12,3x": ["iPhone12", "3x"],
+        '"iPhone12,3",iPad13,4': ["iPhone12,3", "iPad13,4"],
+        "iPhone12,": ["iPhone12"],
+    }
+    for text, values in cases.items():
+        assert filters.split_list(text) == values, text
+
+
 def test_form_rows_to_filters() -> None:
     form = {
         "f_attr": ["device_model", "", "date_range", "user_custom_property", "event_name"],

@@ -47,7 +47,7 @@ VALUE_HINTS = {
     "number": "a number",
     "scalar": "value",
     "string": "text",
-    "string_list": 'values, comma-separated ("quote, if needed")',
+    "string_list": 'values, comma-separated (iPhone12,3 is one; "quote, if needed")',
     "date": "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
     "date_range": "from: YYYY-MM-DD[THH:MM:SSZ]",
 }
@@ -114,13 +114,19 @@ def rows_from_form(form: Mapping[str, Sequence[str]]) -> list[FilterRow]:
 _CHOSEN = ("f_attr", "f_op")
 # one item of a list: a double-quoted value (a quote inside doubled), or plain text up to the next comma
 _ITEM = re.compile(r'\s*(?:"((?:[^"]|"")*)"\s*|([^,]*))(,|\Z)')
+# a device model id split at its comma: "...Phone12" (letters, then digits, right before the comma) + "3"
+_MODEL_HEAD = re.compile(r"[A-Za-z][0-9]+\Z")
+_MODEL_TAIL = re.compile(r"[0-9]+\s*")
 
 
 def split_list(text: str) -> list[str]:
     """Comma-separated values, CSV-style: a value holding a comma or a quote, starting or ending with a
-    space, or empty, is written in double quotes (device models like "iPhone12,3" do). Plain values are
-    trimmed, and empty plain ones skipped ("a, b," is two values)."""
+    space, or empty, is written in double quotes. Plain values are trimmed, and empty plain ones skipped
+    ("a, b," is two values). A device model id's comma stays in it unquoted: letters and digits, a comma,
+    digits (`iPhone12,3`, `iPad13,4`) is one value, while `iPhone12, 3` (a space after the comma) and
+    `5,6` (no letters before) are two."""
     values: list[str] = []
+    glued = False  # whether the last value may take a ",<digits>" that follows it
     pos = 0
     while True:
         m = _ITEM.match(text, pos)
@@ -128,8 +134,13 @@ def split_list(text: str) -> list[str]:
         quoted, plain, sep = m.groups()
         if quoted is not None:
             values.append(quoted.replace('""', '"'))
+            glued = False
+        elif glued and not text[pos : pos + 1].isspace() and _MODEL_TAIL.fullmatch(plain):
+            values[-1] += "," + plain.rstrip()
+            glued = False
         elif plain.strip():
             values.append(plain.strip())
+            glued = bool(_MODEL_HEAD.search(plain))
         if not sep:
             return values
         pos = m.end()
