@@ -389,3 +389,36 @@ def test_long_unbroken_values_do_not_widen_the_page(browser, site: Site, artifac
                 assert fits, (width, path)
         finally:
             context.close()
+
+
+def test_an_event_property_condition_reads_in_words_and_leaves_with_its_attribute(page, site: Site) -> None:
+    """A dashboard link can carry `event_name` with a property condition: the row says it in words, a button
+    removes it, and choosing another attribute for the row drops it (it belongs to event_name alone)."""
+    window = {"attribute": "date_range", "operator": "between_dates",
+              "value": {"lower": (site.now - timedelta(days=29)).strftime("%Y-%m-%d"), "upper": site.now.strftime("%Y-%m-%d")}}
+    cond = {"attribute": "event_name", "operator": "in", "value": ["Add to cart"],
+            "property": {"name": "price", "operator": "greater", "value": 10}}
+    page.goto(f"{site.base}/app/{site.a.appid}/sessions/list/1?{filters_query([window, cond])}")
+    log_in(page, site)
+    assert shown_count(page) == len(expected_ids(site, [window, cond])) > 0
+    row = page.locator("#filter-rows [data-row]").nth(1)
+    chip = row.locator("[data-role=extra-chip]")
+    assert chip.inner_text().replace("×", "").strip() == "where price > 10"
+    # another attribute: the condition goes with event_name, and the page applies without an error
+    row.locator("[data-role=attr]").select_option("device_country")
+    assert row.locator("[data-role=extra-chip]").count() == 0 and row.locator("[data-role=extra]").input_value() == ""
+    row.locator("[data-role=op]").select_option("equal")
+    row.locator("[data-role=val]").fill("USA")
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    country = {"attribute": "device_country", "operator": "equal", "value": "USA"}
+    assert shown_count(page) == len(expected_ids(site, [window, country])) > 0
+    # from the link again: the chip's button removes the condition alone, and keyboard focus stays in the row
+    page.goto(f"{site.base}/app/{site.a.appid}/sessions/list/1?{filters_query([window, cond])}")
+    page.locator("#filter-rows [data-row]").nth(1).locator("[data-action=remove-condition]").click()
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    plain = {k: v for k, v in cond.items() if k != "property"}
+    assert shown_count(page) == len(expected_ids(site, [window, plain]))
+    assert len(expected_ids(site, [window, plain])) > len(expected_ids(site, [window, cond]))
+    assert page.errors == []  # type: ignore[attr-defined]

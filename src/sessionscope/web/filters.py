@@ -64,6 +64,20 @@ class FilterRow:
     value2: str = ""  # the upper bound of between_dates
     extra: str = ""  # event_name's property condition, as JSON text (carried, not edited)
 
+    @property
+    def extra_words(self) -> str:
+        """The property condition as the row reads it: `where price > 10` (its JSON when it is not one)."""
+        try:
+            cond = json.loads(self.extra) if self.extra else None
+        except ValueError:
+            cond = None
+        if not isinstance(cond, dict) or not isinstance(cond.get("name"), str):
+            return f"where {self.extra}" if self.extra else ""
+        op = cond.get("operator")
+        value = cond.get("value")
+        shown = join_list(value) if isinstance(value, list) else _text(value)
+        return f"where {cond['name']} {OPERATOR_LABELS.get(op, op) if isinstance(op, str) else op} {shown}"
+
 
 def from_query(query: str) -> list[dict[str, Any]]:
     """A page's raw query string (a dashboard link's) -> API filters; a condition that cannot be read is a

@@ -39,10 +39,32 @@
       syncValue();
     }
 
-    attr.addEventListener("change", syncOperators);
+    // event_name's property condition (from a dashboard link) belongs to that attribute alone
+    var extra = row.querySelector('[data-role="extra"]');
+    var extraChip = row.querySelector('[data-role="extra-chip"]');
+    function dropCondition() {
+      if (extra) extra.value = "";
+      if (extraChip) { extraChip.remove(); extraChip = null; }
+    }
+    if (extraChip) {
+      extraChip.querySelector('[data-action="remove-condition"]').addEventListener("click", function () {
+        dropCondition();
+        op.focus();
+      });
+    }
+
+    attr.addEventListener("change", function () {
+      if (attr.value !== "event_name") dropCondition();
+      syncOperators();
+    });
     op.addEventListener("change", syncValue);
     row.querySelector('[data-action="remove-filter"]').addEventListener("click", function () {
+      // keyboard users keep their place: the next row's attribute, else the previous one's, else "Add filter"
+      var next = row.nextElementSibling || row.previousElementSibling;
+      var form = row.closest("form");
       row.remove();
+      var target = next ? next.querySelector('[data-role="attr"]') : form && form.querySelector('[data-action="add-filter"]');
+      if (target) target.focus();
     });
     if (!op.options.length) syncOperators();
   }
