@@ -443,3 +443,17 @@ def test_custom_properties_show_as_sent(site: Site) -> None:
     assert chips == {"price": "1067.3", "sku": "900001"}, chips
     # the SDK said it recorded video, and no file came: the replay card says both, not just "no video"
     assert "The app recorded this session with video, but no replay file was uploaded for it." in page.text
+
+
+def test_a_day_series_of_the_default_window_notes_its_cut_buckets(site: Site) -> None:
+    token = cookie_of(login(site))
+    page = get(site, f"/app/{site.a.appid}/analytics?g1=session_uploadedon_day", token)
+    assert page.status_code == 200
+    note = re.search(r"<p class=\"fine\" data-partial>([^<]+)</p>", page.text)
+    assert note and note.group(1).endswith("its first and last buckets hold only part of a day."), note
+    # a window of whole days has none
+    whole = filters_query([{"attribute": "date_range", "operator": "between_dates",
+                            "value": {"lower": (site.now - timedelta(days=5)).strftime("%Y-%m-%d"),
+                                      "upper": (site.now - timedelta(days=1)).strftime("%Y-%m-%d")}}])
+    page = get(site, f"/app/{site.a.appid}/analytics?g1=session_uploadedon_day&{whole}", token)
+    assert page.status_code == 200 and "data-partial" not in page.text

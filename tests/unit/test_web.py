@@ -264,3 +264,30 @@ def test_platform_codes_show_as_names() -> None:
             before = parse_list(SESSIONS, {"filters": [flt]}, now).filters[0].value
             after = parse_list(SESSIONS, {"filters": [filters.row_to_filter(row)]}, now).filters[0].value
             assert before == after
+
+
+def test_a_time_series_says_when_the_window_cuts_its_first_or_last_bucket() -> None:
+    from datetime import datetime
+
+    from sessionscope.query.spec import Window
+    from sessionscope.web.pages import partial_buckets
+
+    def w(lo: str, hi: str) -> Window:
+        return Window(datetime.fromisoformat(lo), datetime.fromisoformat(hi))
+
+    last_30_days = w("2026-10-30 04:12:00", "2026-11-29 04:12:00")
+    assert partial_buckets(last_30_days, "day") == (
+        "The window runs from 2026-10-30 04:12 to 2026-11-29 04:12 UTC: its first and last buckets hold only part of a day."
+    )
+    whole_days = w("2026-11-01 00:00:00", "2026-11-30 23:59:59")
+    assert partial_buckets(whole_days, "day") is None and partial_buckets(whole_days, "month") is None
+    # 2026-11-01 is a Sunday: as weeks (Monday to Sunday) the first is cut, the last (Mon 30 Nov -) too
+    assert partial_buckets(whole_days, "week") == (
+        "The window runs from 2026-11-01 00:00 to 2026-11-30 23:59 UTC: its first and last buckets hold only part of a week."
+    )
+    assert partial_buckets(w("2026-11-02 00:00:00", "2026-11-29 23:59:59"), "week") is None
+    assert partial_buckets(w("2026-11-02 00:00:00", "2026-11-25 10:00:00"), "week").endswith(
+        "its last bucket holds only part of a week."
+    )
+    assert partial_buckets(w("2026-12-01 00:00:00", "2026-12-31 23:59:59"), "month") is None
+    assert partial_buckets(w("2026-12-05 00:00:00", "2026-12-31 23:59:59"), "month").endswith("its first bucket holds only part of a month.")

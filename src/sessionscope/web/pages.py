@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,8 @@ from ..catalog.types import JSON
 from ..detail import ALL_TIME, session_detail
 from ..errors import ApiError
 from ..query.metrics import PRIMARY_COUNT
+from ..query.spec import Window
+from ..query.validate import parse_filters
 from ..store.results import reading
 from . import charts, filters
 from . import format as fmt
@@ -379,6 +381,7 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
             rows = _all_rows(store, settings, appid, {**base, "group_by": [g.request]}, now)
             section: dict[str, Any] = {"grouping": g, "rows": rows}
             if g.bucket:
+                section["partial"] = partial_buckets(parse_filters(SESSIONS, {"filters": active}, now)[0], g.bucket)
                 points = [(r.get(metric), link(r)) for r in rows]
                 section["line"] = charts.line_chart(
                     [_label(r, g.key) for r in rows],
@@ -454,3 +457,33 @@ def _combined(
         out["line"] = charts.line_chart(buckets, series, lambda x: fmt.metric(metric, x))
         out["series_note"] = len(by_value) > SERIES_IN_CHART
     return out
+
+
+def _bucket_start(t: datetime, bucket: str) -> datetime:
+    day = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())  # weeks run Monday to Sunday
+    if bucket == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: datetime, bucket: str) -> datetime:
+    if bucket == "week":
+        return start + timedelta(days=7)
+    if bucket == "month":
+        return (start + timedelta(days=32)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def partial_buckets(window: Window, bucket: str) -> str | None:
+    """A note when the window cuts its first or last bucket short (the last 30 days start and end mid-day),
+    so that a short first or last point does not read as a drop; None when both are whole."""
+    first_cut = window.lo != _bucket_start(window.lo, bucket)
+    last_cut = window.hi + timedelta(seconds=1) != _next_bucket(_bucket_start(window.hi, bucket), bucket)
+    if not (first_cut or last_cut):
+        return None
+    which = "first and last" if first_cut and last_cut else "first" if first_cut else "last"
+    span = f"{window.lo:%Y-%m-%d %H:%M} to {window.hi:%Y-%m-%d %H:%M} UTC"
+    one = "bucket holds" if which != "first and last" else "buckets hold"
+    return f"The window runs from {span}: its {which} {one} only part of a {bucket}."
