@@ -457,3 +457,29 @@ def test_a_day_series_of_the_default_window_notes_its_cut_buckets(site: Site) ->
                                       "upper": (site.now - timedelta(days=1)).strftime("%Y-%m-%d")}}])
     page = get(site, f"/app/{site.a.appid}/analytics?g1=session_uploadedon_day&{whole}", token)
     assert page.status_code == 200 and "data-partial" not in page.text
+
+
+def test_a_comparison_names_its_previous_period_and_colours_by_good_news(site: Site) -> None:
+    token = cookie_of(login(site))
+    lower, upper = (site.now - timedelta(days=10)).strftime("%Y-%m-%d"), (site.now - timedelta(days=1)).strftime("%Y-%m-%d")
+    window = filters_query([{"attribute": "date_range", "operator": "between_dates", "value": {"lower": lower, "upper": upper}}])
+    page = get(site, f"/app/{site.a.appid}/analytics?cmp=1&{window}", token)
+    assert page.status_code == 200
+    before_lo = (site.now - timedelta(days=20)).strftime("%Y-%m-%d")
+    before_hi = (site.now - timedelta(days=11)).strftime("%Y-%m-%d")
+    assert f"of the same length: {before_lo} 00:00 to {before_hi} 23:59 UTC." in page.text
+    # each change's colour is its good-news reading: read the API's own changes, then the page's classes
+    totals = site.client.get("/v2/session/analytics", headers=site.a.read_headers, params={
+        "filters": json.dumps([{"attribute": "date_range", "operator": "between_dates", "value": {"lower": lower, "upper": upper}}]),
+        "comparison": "1"}).json()["data"][0]
+    stats = re.findall(r'<span class="stat-label">([^<]+)</span>.*?<span class="delta ([^"]*)">', page.text, re.S)
+    assert len(stats) >= 5
+    from sessionscope.web import format as fmt_mod
+    by_label = {fmt_mod.metric_label(k): k for k in totals if not k.endswith("_pct_change") and k != "dashboard_link"}
+    for label, css in stats:
+        key = by_label[label]
+        change = totals[f"{key}_pct_change"]
+        lower_is_better = "rage_gesture" in key or "unresponsive_gesture" in key
+        want = "delta-none" if change is None else "" if change == 0 else (
+            "delta-good" if (change < 0) == lower_is_better else "delta-bad")
+        assert css == want, (label, change, css)

@@ -77,6 +77,21 @@ def pct(value: Any) -> str:
     return f"{sign}{abs(value):,.1f}%".replace(".0%", "%")
 
 
+# Metrics where a fall is the good news (frustration and failure counts).
+_LOWER_IS_BETTER = ("rage_gesture", "unresponsive_gesture", "crash")
+
+
+def change_tone(key: str, value: Any) -> str:
+    """The CSS class of a percentage change of metric `key`: good news green, bad news red, whichever way
+    it moves (fewer rage gestures is good); "delta-none" when there is nothing to compare to."""
+    if value is None:
+        return "delta-none"
+    if value == 0:
+        return ""
+    good = (value < 0) if any(part in key for part in _LOWER_IS_BETTER) else (value > 0)
+    return "delta-good" if good else "delta-bad"
+
+
 def timestamp(value: Any) -> str:
     """ "2023-01-19T11:23:12Z" -> "2023-01-19 11:23:12 UTC"."""
     if not value:

@@ -22,6 +22,7 @@ from ..catalog import EVENTS, OPERATORS, SESSIONS, Resource, sessions_for
 from ..catalog.types import JSON
 from ..detail import ALL_TIME, session_detail
 from ..errors import ApiError
+from ..query.analytics import previous_window
 from ..query.metrics import PRIMARY_COUNT
 from ..query.spec import Window
 from ..query.validate import parse_filters
@@ -365,6 +366,7 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
     link = lambda row: _public_path(settings, row["dashboard_link"])  # noqa: E731
 
     active: list[dict[str, Any]] = []
+    compared: str | None = None  # the previous period, when comparing
     error: ApiError | None = None
     totals: dict[str, Any] = {}
     sections: list[dict[str, Any]] = []
@@ -376,6 +378,11 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
             store, settings, appid, {"filters": active, "comparison": comparison}, now
         )["data"][0]
         metrics = [k for k in totals if k != "dashboard_link" and not k.endswith("_pct_change")]
+        if comparison:
+            shown = parse_filters(SESSIONS, {"filters": active}, now)[0]
+            before = previous_window(shown)
+            compared = f"{before.lo:%Y-%m-%d %H:%M} to {before.hi:%Y-%m-%d %H:%M} UTC"
+            compared = f"Changes against the period just before, of the same length: {compared}."
         metric = extras["metric"] if extras["metric"] in metrics else "session_count"
         for g in groupings:
             rows = _all_rows(store, settings, appid, {**base, "group_by": [g.request]}, now)
@@ -408,6 +415,7 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
         "metrics": metrics,
         "metric": metric,
         "comparison": comparison,
+        "compared": compared,
         "groupings": groupings,
         "sections": sections,
         "combined": combined,

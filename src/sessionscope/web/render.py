@@ -47,6 +47,7 @@ env.filters.update(
 )
 env.globals["field"] = fmt.field
 env.globals["as_sent"] = fmt.as_sent
+env.globals["change_tone"] = fmt.change_tone
 env.globals["fmt_metric"] = fmt.metric
 env.globals["static"] = lambda name: f"/static/{name}?v={ASSETS[name]}"
 
