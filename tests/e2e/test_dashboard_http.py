@@ -483,3 +483,10 @@ def test_a_comparison_names_its_previous_period_and_colours_by_good_news(site: S
         want = "delta-none" if change is None else "" if change == 0 else (
             "delta-good" if (change < 0) == lower_is_better else "delta-bad")
         assert css == want, (label, change, css)
+
+
+def test_a_page_number_out_of_range_is_not_blamed_on_the_filters(site: Site) -> None:
+    token = cookie_of(login(site))
+    r = get(site, f"/app/{site.a.appid}/sessions/list/99999999999999999999", token)
+    assert r.status_code == 400 and "<strong>This page cannot be shown.</strong>" in r.text, r.text[:500]
+    assert "cannot be applied" not in r.text and "page must be an integer from 1 to" in r.text

@@ -168,6 +168,7 @@ def _list_page(
         "app_name": who.app_name,
         "nav": nav,
         "error": error.message if error else None,
+        "error_title": "This page cannot be shown." if error and error.param == "page" else "These filters cannot be applied.",
         "totals": totals,
         "count": count,
         nav: rows,
