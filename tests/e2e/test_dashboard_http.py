@@ -490,3 +490,15 @@ def test_a_page_number_out_of_range_is_not_blamed_on_the_filters(site: Site) -> 
     r = get(site, f"/app/{site.a.appid}/sessions/list/99999999999999999999", token)
     assert r.status_code == 400 and "<strong>This page cannot be shown.</strong>" in r.text, r.text[:500]
     assert "cannot be applied" not in r.text and "page must be an integer from 1 to" in r.text
+
+
+def test_a_bars_title_counts_the_sessions_it_opens_whatever_the_chart_measures(site: Site) -> None:
+    token = cookie_of(login(site))
+    page = get(site, f"/app/{site.a.appid}/analytics?g1=device_platform&metric=session_unique_user_count", token)
+    assert page.status_code == 200
+    rows = site.client.get("/v2/session/analytics", headers=site.a.read_headers,
+                           params={"group_by": json.dumps([{"attribute": "device_platform"}])}).json()["data"]
+    titles = re.findall(r'data-bar title="Open the ([0-9,]+) (\w+) sessions"', page.text)
+    assert titles and {label: int(n.replace(",", "")) for n, label in titles} == {
+        r["device_platform"]: r["session_count"] for r in rows if r["device_platform"] is not None}
+    assert all(r["session_unique_user_count"] != r["session_count"] for r in rows)  # the chart's figures differ

@@ -23,6 +23,7 @@ class Bar:
     fraction: float  # 0..1 of the longest bar
     href: str
     delta: float | None = None  # percentage change against the previous window (comparison)
+    sessions: Any = None  # the row's session_count: what its link opens, whatever the chart measures
 
 
 def bar_chart(
@@ -45,6 +46,7 @@ def bar_chart(
                 fraction=round(fraction, 4),
                 href=href_of(row),
                 delta=row.get(f"{metric}_pct_change"),
+                sessions=row.get("session_count"),
             )
         )
     return bars
