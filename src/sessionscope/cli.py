@@ -160,7 +160,7 @@ def apps_rotate_key(
     as_json: Annotated[bool, typer.Option("--json", help="Print only {appid, <kind>} as JSON.")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Replace an app's key; the old one stops working at once."""
+    """Replace an app's key; the old one stops working at once (on a ClickHouse server, within SESSIONSCOPE_AUTH_CACHE_SECONDS)."""
     try:
         key = apps_mod.rotate_key(_open(_settings(store), existing=True), appid, kind)
     except (LookupError, ValueError) as exc:
