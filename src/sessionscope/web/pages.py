@@ -379,17 +379,17 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
             store, settings, appid, {"filters": active, "comparison": comparison}, now
         )["data"][0]
         metrics = [k for k in totals if k != "dashboard_link" and not k.endswith("_pct_change")]
+        window = parse_filters(SESSIONS, {"filters": active}, now)[0]  # the window the figures cover
         if comparison:
-            shown = parse_filters(SESSIONS, {"filters": active}, now)[0]
-            before = previous_window(shown)
-            compared = f"{before.lo:%Y-%m-%d %H:%M} to {before.hi:%Y-%m-%d %H:%M} UTC"
-            compared = f"Changes against the period just before, of the same length: {compared}."
+            before = previous_window(window)
+            span = f"{before.lo:%Y-%m-%d %H:%M} to {before.hi:%Y-%m-%d %H:%M} UTC"
+            compared = f"Changes against the period just before, of the same length: {span}."
         metric = extras["metric"] if extras["metric"] in metrics else "session_count"
         for g in groupings:
             rows = _all_rows(store, settings, appid, {**base, "group_by": [g.request]}, now)
             section: dict[str, Any] = {"grouping": g, "rows": rows}
             if g.bucket:
-                section["partial"] = partial_buckets(parse_filters(SESSIONS, {"filters": active}, now)[0], g.bucket)
+                section["partial"] = partial_buckets(window, g.bucket)
                 points = [(r.get(metric), link(r)) for r in rows]
                 section["line"] = charts.line_chart(
                     [_label(r, g.key) for r in rows],
