@@ -324,8 +324,11 @@ def copy_(
     source: Annotated[str, typer.Option("--from", help="Store to read: a URL or a DuckDB file's path, e.g. data/sessionscope.duckdb (the default store) or duckdb:///srv/sessions.duckdb.")],
     target: Annotated[str, typer.Option("--to", help="Store URL to write: chdb:///path or clickhouse://user:pass@host:8123/db.")],
     batch_size: Annotated[int, typer.Option(help="Rows per insert.")] = 100_000,
+    replace: Annotated[bool, typer.Option("--replace", help="Delete what the target holds for the apps being copied (sessions it took since a first copy included), then copy them.")] = False,
 ) -> None:
-    """Copy a store into ClickHouse or chDB: apps (their keys keep working), sessions, events, videos."""
+    """Copy a store into ClickHouse or chDB: apps (their keys keep working), sessions, events, videos.
+
+    A target that already holds any of the apps is refused (nothing is written) unless --replace."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -335,7 +338,7 @@ def copy_(
         TimeRemainingColumn,
     )
 
-    from .copy import copy_store, count_rows
+    from .copy import copy_store, count_rows, refuse_held
     from .store import embedded_path, open_store
 
     if source == target:
@@ -351,10 +354,15 @@ def copy_(
         return
     columns = [TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
     try:
+        if not replace:
+            refuse_held(src, dst)  # before the progress bars: a refusal is the only output
         with Progress(*columns) as progress:
             tasks = {t: progress.add_task(t, total=n) for t, n in count_rows(src).items()}
-            stats = copy_store(src, dst, batch_rows=batch_size, progress=lambda t, n: progress.update(tasks[t], completed=n))
-    except ValueError as exc:
+            stats = copy_store(
+                src, dst, batch_rows=batch_size, replace=replace,
+                progress=lambda t, n: progress.update(tasks[t], completed=n),
+            )
+    except ValueError as exc:  # a refusal (TargetHoldsApps) included
         _fail(str(exc))
         return
     finally:

@@ -2,8 +2,10 @@
 
 Rows are copied as they are stored (session numbers and first-session values included), app by app, in
 streamed batches: the source is read with `query_batches`, so memory stays flat whatever the store's size.
-Apps keep their ids and key hashes, so existing keys keep working against the new store. Copying an app
-first removes whatever the target holds for it, so a copy that was interrupted is simply run again.
+Apps keep their ids and key hashes, so existing keys keep working against the new store. A target that
+already holds one of the apps is refused, naming what it holds beside the source's count (more in the target:
+it took sessions since a first copy); with `replace=True` the target's rows for
+each copied app are deleted first, so a copy that was interrupted is run again with `--replace`.
 Video rows are copied; the video files stay where they are (the target server needs the same data_dir).
 """
 
@@ -42,6 +44,21 @@ APP_COLUMNS = ("appid", "name", "apikey_hash", "ingest_key_hash", "created_at")
 Progress = Callable[[str, int], None]
 
 
+class TargetHoldsApps(ValueError):
+    """The target already holds rows of apps being copied, and the copy was not told to replace them."""
+
+
+@dataclass
+class Held:
+    """What the target holds of one app the source also has."""
+
+    appid: str
+    name: str
+    sessions: int
+    newest: Any  # the target's newest upload time (None without sessions)
+    source_sessions: int  # the source's count: more in the target means it took sessions since a copy
+
+
 @dataclass
 class CopyStats:
     totals: dict[str, int] = field(default_factory=dict)
@@ -64,14 +81,68 @@ def count_rows(source: Store) -> dict[str, int]:
     return {k: int(v) for k, v in totals.items()}
 
 
-def copy_store(
-    source: Store, target: Store, *, batch_rows: int = 100_000, progress: Progress | None = None
-) -> CopyStats:
-    """Copy every app and its rows from `source` into `target` (a ClickHouse or chDB store)."""
+def _sessions(store: Store, appid: str, *extra: str) -> tuple:
+    sql = "SELECT count(DISTINCT session_id), max(uploaded_at)" + "".join(extra) + " FROM sessions WHERE app_id = {a}"
+    return store.query(*_bound(store, sql, a=(appid, "String")))[0]
+
+
+def held(source: Store, target: Store, apps: list[tuple]) -> list[Held]:
+    """The source's apps that the target already holds (an app row or any session), with what it holds."""
+    out = []
+    for appid, name, *_ in apps:
+        sessions, newest, app_rows = _sessions(target, appid, ", (SELECT count(*) FROM apps WHERE appid = {a})")
+        if app_rows or sessions:
+            out.append(Held(appid, name, int(sessions), newest if sessions else None, int(_sessions(source, appid)[0])))
+    return out
+
+
+def _refusal(found: list[Held]) -> str:
+    lines = [f"the target already holds {len(found)} of the apps to copy; nothing was copied:"]
+    for h in found:
+        what = f"{h.sessions:,} sessions (the source: {h.source_sessions:,})"
+        if h.sessions:
+            what += f", newest uploaded {h.newest:%Y-%m-%d %H:%M:%S}"
+        if h.sessions > h.source_sessions:
+            what += f"; {h.sessions - h.source_sessions:,} more than the source: the target took sessions since"
+        lines.append(f"  {h.appid} ({h.name}): {what}")
+    lines.append("--replace deletes what the target holds for these apps, then copies them again")
+    return "\n".join(lines)
+
+
+def _apps(source: Store) -> list[tuple]:
+    return source.query(f"SELECT {', '.join(APP_COLUMNS)} FROM apps ORDER BY created_at, appid", _empty(source))
+
+
+def _require_clickhouse(target: Store) -> None:
     if not isinstance(target, ClickHouseStore):
         raise ValueError("the target of a copy must be a ClickHouse store (clickhouse://... or chdb:///...)")
+
+
+def refuse_held(source: Store, target: Store) -> None:
+    """Raise `TargetHoldsApps` when the target already holds any of the source's apps."""
+    _require_clickhouse(target)
+    if found := held(source, target, _apps(source)):
+        raise TargetHoldsApps(_refusal(found))
+
+
+def copy_store(
+    source: Store,
+    target: Store,
+    *,
+    batch_rows: int = 100_000,
+    progress: Progress | None = None,
+    replace: bool = False,
+) -> CopyStats:
+    """Copy every app and its rows from `source` into `target` (a ClickHouse or chDB store).
+
+    A target that already holds any of the apps raises `TargetHoldsApps` (before anything is written)
+    unless `replace`, which deletes the target's rows for each app before copying it.
+    """
+    if not replace:
+        refuse_held(source, target)
+    _require_clickhouse(target)
+    apps = _apps(source)
     stats = CopyStats(totals=count_rows(source))
-    apps = source.query(f"SELECT {', '.join(APP_COLUMNS)} FROM apps ORDER BY created_at, appid", _empty(source))
     for appid, name, apikey_hash, ingest_key_hash, created_at in apps:
         target.remove_app(appid)
         target.execute(

@@ -46,10 +46,19 @@ def test_copy_duckdb_into_chdb_keeps_every_answer(tmp_path: Path) -> None:
     duck.stop()
 
     target = store_url("chdb", tmp_path / "ch")
-    for _ in range(2):  # a second run replaces what the first copied: no duplicates
-        result = cli(duck.env, "copy", "--from", duck.store_url, "--to", target, check=False)
-        assert result.returncode == 0, result.stderr
-        assert "copied 2 apps, 850 sessions" in result.stdout, result.stdout
+    copy = ("copy", "--from", duck.store_url, "--to", target)
+    result = cli(duck.env, *copy, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "copied 2 apps, 850 sessions" in result.stdout, result.stdout
+    # a second run is refused, naming what the target holds; --replace copies afresh: no duplicates
+    refused = cli(duck.env, *copy, check=False)
+    assert refused.returncode == 1 and refused.stdout == "", refused
+    assert f"{a.appid} (copy-a): 700 sessions (the source: 700)" in refused.stderr, refused.stderr
+    assert f"{b.appid} (copy-b): 150 sessions (the source: 150)" in refused.stderr, refused.stderr
+    assert "more than the source" not in refused.stderr and "--replace deletes" in refused.stderr, refused.stderr
+    result = cli(duck.env, *copy, "--replace", check=False)
+    assert result.returncode == 0, result.stderr
+    assert "copied 2 apps, 850 sessions" in result.stdout, result.stdout
 
     ch = Server(data_dir=duck.data_dir, store_url=target, port=duck.port)  # same data_dir: same videos and secret
     ch.start()
@@ -61,8 +70,15 @@ def test_copy_duckdb_into_chdb_keeps_every_answer(tmp_path: Path) -> None:
             videos = [s["sessionId"] for s in r.json()["data"] if s["video"].startswith(ch.base_url)]
             assert videos == [sid]
             assert client.get(r.json()["data"][0]["video"].replace(ch.base_url, "")).status_code == 200
+            # the new server takes writes: a copy run now would delete them, and says so
+            ingest(client, a, list(generate_sessions(3, days=1, seed=83, now=NOW)))
     finally:
         ch.stop()
+    refused = cli(duck.env, *copy, check=False)
+    assert refused.returncode == 1, refused
+    assert f"{a.appid} (copy-a): 703 sessions (the source: 700)" in refused.stderr, refused.stderr
+    assert "3 more than the source: the target took sessions since" in refused.stderr, refused.stderr
+    assert f"{b.appid} (copy-b): 150 sessions (the source: 150), newest uploaded" in refused.stderr, refused.stderr
 
 
 def test_copy_refuses_a_duckdb_target(tmp_path: Path) -> None:
