@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+# counters other than the request ones: name (without the prefix) → help text; exported from 0
+COUNTERS = {"ingested_sessions_total": "Sessions accepted by POST /v2/ingest/sessions (a re-sent one counted again)."}
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -13,7 +15,7 @@ class Metrics:
         self._lock = threading.Lock()
         self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
         self.latency: dict[tuple[str, str], list[float]] = {}
-        self.counters: dict[str, int] = defaultdict(int)
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -26,6 +28,8 @@ class Metrics:
             hist[-1] += seconds  # sum
 
     def add(self, name: str, value: int = 1) -> None:
+        if name not in COUNTERS:
+            raise KeyError(f"undeclared counter {name!r}: add it to COUNTERS with its help text")
         with self._lock:
             self.counters[name] += value
 
@@ -49,5 +53,9 @@ class Metrics:
                 lines.append(f"sessionscope_http_request_seconds_count{{{labels}}} {int(hist[-2])}")
                 lines.append(f"sessionscope_http_request_seconds_sum{{{labels}}} {hist[-1]:.6f}")
             for name, value in sorted(self.counters.items()):
-                lines += [f"# TYPE sessionscope_{name} counter", f"sessionscope_{name} {value}"]
+                lines += [
+                    f"# HELP sessionscope_{name} {COUNTERS[name]}",
+                    f"# TYPE sessionscope_{name} counter",
+                    f"sessionscope_{name} {value}",
+                ]
         return "\n".join(lines) + "\n"
