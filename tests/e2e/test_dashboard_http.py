@@ -261,6 +261,15 @@ def test_invalid_filter_is_explained_on_the_page(site: Site) -> None:
     assert r.status_code == 400
     assert "cannot be applied" in r.text and "greater" in r.text
     assert 'aria-invalid="true"' in r.text
+    # the message names the row as the form shows it, not the API's path
+    assert "Filter 1 (Device model), condition: &#39;greater&#39; does not apply" in r.text, r.text
+    assert "filters[0]" not in r.text
+    # an empty box says so, on the row's own words (the second row: the window's "to")
+    query = ("form=1&f_attr=device_platform&f_op=equal&f_prop=&f_val=ios&f_val2=&f_extra="
+             "&f_attr=date_range&f_op=between_dates&f_prop=&f_val=2026-11-01&f_val2=&f_extra=")
+    location = get(site, f"/app/{site.a.appid}/sessions/list/1?{query}", token).headers["location"]
+    r = get(site, location, token)
+    assert r.status_code == 400 and "Filter 2 (Upload time), to: the box is empty; use" in r.text, r.text
 
 
 def test_static_assets_are_served_by_the_app(site: Site) -> None:

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from sessionscope.catalog import SESSIONS
 from sessionscope.catalog.types import BUCKET, COUNT
 from sessionscope.dashboard_link import parse_dashboard_link
+from sessionscope.errors import ApiError
+from sessionscope.query.validate import parse_filters
 from sessionscope.web import charts, filters
 from sessionscope.web import format as fmt
 
@@ -291,3 +293,28 @@ def test_a_time_series_says_when_the_window_cuts_its_first_or_last_bucket() -> N
     )
     assert partial_buckets(w("2026-12-01 00:00:00", "2026-12-31 23:59:59"), "month") is None
     assert partial_buckets(w("2026-12-05 00:00:00", "2026-12-31 23:59:59"), "month").endswith("its first bucket holds only part of a month.")
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (filters.FilterRow("date_range", "between_dates", "", "", "2026-11-02"),
+         'Filter 2 (Upload time), from: the box is empty; use "2023-01-19" or "2023-01-19T11:23:12Z" (UTC)'),
+        (filters.FilterRow("device_platform", "equal", "", ""),
+         "Filter 2 (Platform), value: the box is empty; allowed: '1', '2', 'android', 'ios'"),
+        (filters.FilterRow("session_duration", "greater", "", ""),
+         'Filter 2 (Session length in seconds), value: the box is empty; expected a number or a numeric string like "10"'),
+        (filters.FilterRow("session_duration", "greater", "", "ten"),
+         "Filter 2 (Session length in seconds), value: expected a number or a numeric string like \"10\", got 'ten'"),
+        (filters.FilterRow("user_custom_property", "equal", "", "x"),
+         "Filter 2 (User property): property name is required for user_custom_property: the custom property to test"),
+    ],
+)
+def test_filter_errors_name_the_row_as_the_form_shows_it(row: filters.FilterRow, message: str) -> None:
+    active = [{"attribute": "device_country", "operator": "equal", "value": "USA"}, filters.row_to_filter(row)]
+    with pytest.raises(ApiError) as caught:
+        parse_filters(SESSIONS, {"filters": json.dumps(active)}, datetime(2026, 11, 29))
+    assert caught.value.message.startswith("filters[1]")  # the API's own words
+    assert filters.form_message(caught.value, active, SESSIONS) == message
+    other = ApiError(400, "page must be an integer from 1 to 10", param="page")
+    assert filters.form_message(other, active, SESSIONS) == other.message

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from ..catalog import OPERATORS, SESSIONS, Resource
 from ..catalog.types import BUCKET, COUNT, EVENT
 from ..dashboard_link import parse_dashboard_link
+from ..errors import ApiError
 
 FORM_FIELDS = ("f_attr", "f_op", "f_prop", "f_val", "f_val2", "f_extra")
 
@@ -292,3 +293,39 @@ def catalog_json(resource: Resource) -> str:
         },
         separators=(",", ":"),
     ).replace("<", "\\u003c")  # safe inside a <script> element
+
+
+# The part of a filter an API error path points at, as the form names it.
+_PARTS = {
+    "": "",
+    ".attribute": "attribute",
+    ".operator": "condition",
+    ".property_name": "property name",
+    ".value": "value",
+    ".value.lower": "from",
+    ".value.upper": "to",
+    ".property": "event property condition",
+}
+_ERROR_PATH = re.compile(r"^\[(\d+)\](.*)$")
+_EMPTY = (re.compile(r"^'' is not [^;]*"), re.compile(r"^(.*), got ''$"))
+
+
+def form_message(error: ApiError, active: Sequence[Mapping[str, Any]], resource: Resource) -> str:
+    """An API error about a filter, in the form's words: `filters[0].value.lower: '' is not a date; use …`
+    reads `Filter 1 (Upload time), from: the box is empty; use …`. Other errors are shown as they are."""
+    m = _ERROR_PATH.match(error.path or "") if error.param == "filters" else None
+    prefix = f"filters{error.path}"
+    if m is None or not error.message.startswith(prefix) or m.group(2) not in _PARTS:
+        return error.message
+    i, part = int(m.group(1)), _PARTS[m.group(2)]
+    attr = active[i].get("attribute") if i < len(active) else None
+    head = f"Filter {i + 1}" + (f" ({attribute_label(resource, attr)})" if isinstance(attr, str) and resource.attribute(attr) else "")
+    rest = error.message[len(prefix) :]
+    if rest.startswith(": "):
+        detail = rest[2:]
+        if (empty := _EMPTY[0].match(detail)) is not None:
+            detail = "the box is empty" + detail[empty.end() :]
+        elif (got := _EMPTY[1].match(detail)) is not None:
+            detail = f"the box is empty; {got.group(1)}"
+        return f"{head}, {part}: {detail}" if part else f"{head}: {detail}"
+    return f"{head}: {part}{rest}" if part else f"{head}{rest}"
