@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -511,3 +512,29 @@ def test_a_bars_title_counts_the_sessions_it_opens_whatever_the_chart_measures(s
     assert titles and {label: int(n.replace(",", "")) for n, label in titles} == {
         r["device_platform"]: r["session_count"] for r in rows if r["device_platform"] is not None}
     assert all(r["session_unique_user_count"] != r["session_count"] for r in rows)  # the chart's figures differ
+
+
+def test_event_rows_name_their_user_as_the_session_list_does(site: Site) -> None:
+    """An event's userProperty has no alias (the reference's shape); its row still names the user by the
+    alias the session list shows: the one sent, or the one derived for a user sent without (SPEC)."""
+    token = cookie_of(login(site))
+    text = get(site, f"/app/{site.a.appid}/events/list/1", token).text
+    row = r'href="/app/[^/]+/sessions/list/1/([^"]+)">[^<]*</a>\s*<div class="sub">Session #(\d+) of (.*?)</div>'
+    rows = re.findall(row, text)
+    by_sid = {d["sessionId"]: d for d in site.docs_a}
+    assert len(rows) == 25  # a page
+    assert [who for _, _, who in rows] == [html.escape(by_sid[sid]["user"]["alias"]) for sid, _, _ in rows]
+    assert len({who for _, _, who in rows}) > 1
+
+    doc = {"sessionId": "nameless-user-events", "events": [{"name": "nameless-check", "timeSec": 1}],
+           "user": {"uxcamuserid": "nameless-user-0123456789"},
+           "property": {"uploadedServerTime": (site.now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    r = site.client.post("/v2/ingest/sessions", json=[doc], headers=site.b.ingest_headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    by_user = [{"attribute": "uxcamuserid", "operator": "equal", "value": "nameless-user-0123456789"}]
+    listed = site.client.get("/v2/session", params={"filters": json.dumps(by_user)}, headers=site.b.read_headers).json()
+    alias = listed["data"][0]["user"]["alias"]
+    assert alias
+    query = filters_query([{"attribute": "event_name", "operator": "equal", "value": "nameless-check"}])
+    text = get(site, f"/app/{site.b.appid}/events/list/1?{query}", cookie_of(login(site, site.b))).text
+    assert re.findall(row, text) == [("nameless-user-events", "1", html.escape(alias))]

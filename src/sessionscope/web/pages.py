@@ -247,13 +247,34 @@ def session_page(
 def event_list(
     request: Request, appid: str, page_no: str, store: StoreDep, settings: SettingsDep
 ) -> Response:
+    names: dict[str, str] = {}  # the page's users' aliases, filled by `load`
+
     def load(params: dict[str, Any], now: datetime, resource: Resource) -> list[dict[str, Any]]:
-        return service.list_events(store, settings, appid, params, now)["data"]
+        events = service.list_events(store, settings, appid, params, now)["data"]
+        names.update(_user_names(store, settings, appid, events, params["filters"], now))
+        return events
 
     def links(number: int, suffix: str) -> dict[str, Any]:
-        return {"session_href": lambda url: _public_path(settings, url)}
+        return {"session_href": lambda url: _public_path(settings, url), "user_names": names}
 
     return _list_page(request, appid, page_no, EVENTS, store, settings, load, links)
+
+
+def _user_names(
+    store: Any, settings: Any, appid: str, events: list[dict[str, Any]], active: list[dict[str, Any]], now: datetime
+) -> dict[str, str]:
+    """uxcamuserid -> alias of the users of a page of events (an event's userProperty has no alias), from
+    GET /v2/user over the page's window, as the session list names them."""
+    ids = sorted({str(e["userProperty"]["uxcamuserid"]) for e in events})
+    if not ids:
+        return {}
+    window = [f for f in active if f.get("attribute") == "date_range"]
+    users = service.list_users(
+        store, settings, appid,
+        {"filters": [*window, {"attribute": "uxcamuserid", "operator": "in", "value": ids}], "page_size": len(ids)},
+        now,
+    )["data"]
+    return {u["uxcamUserId"]: u["property"]["alias"] for u in users if u["property"].get("alias")}
 
 
 @router.get("/app/{appid}/users/list/{page_no}/{uxcamuserid:path}")  # an id may hold an encoded '/'
