@@ -228,9 +228,13 @@ def test_analytics_charts_have_a_bar_per_group_and_bars_open_their_sessions(
     page.goto(f"{site.base}/app/{site.a.appid}/analytics?" + filters_query([window]))
     log_in(page, site)
     assert page.input_value("#f_val_0") == lower
-    # choose the breakdown in the form
-    page.select_option("#g1", "device_model")
+    # choose the breakdown in the form; "Groups kept" shows only beside a grouping that is not a time series
+    size = page.locator("[data-role=group-size]")
+    assert size.is_hidden()
     page.select_option("#g2", "session_uploadedon_day")
+    assert size.is_hidden()
+    page.select_option("#g1", "device_model")
+    assert size.is_visible()
     page.select_option("#n", "5")
     page.check("#cmp")
     with page.expect_navigation():
@@ -252,6 +256,7 @@ def test_analytics_charts_have_a_bar_per_group_and_bars_open_their_sessions(
     assert page.locator(".delta").count() > 0
     # two groupings: one line per model over the days
     assert page.locator("[data-grouping=combined] path.line").count() == 6
+    assert page.locator("[data-role=group-size]").is_visible() and page.input_value("#n") == "5"
     shot(page, artifacts, "06-analytics")
 
     # every bar opens its sessions
@@ -259,6 +264,9 @@ def test_analytics_charts_have_a_bar_per_group_and_bars_open_their_sessions(
     with page.expect_navigation():
         bars.nth(2).click()
     assert shown_count(page) == row["session_count"]
+    page.goto(f"{site.base}/app/{site.a.appid}/analytics?g1=session_uploaded_week")  # a time series alone
+    assert page.locator("[data-grouping=session_uploaded_week]").count() == 1
+    assert page.locator("[data-role=group-size]").is_hidden()
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -320,14 +320,14 @@ class Grouping:
         return f"{name}: {self.property_name}" if self.property_name else name
 
 
-def _group_choices() -> list[tuple[str, str, bool]]:
-    """(attribute, label, needs property_name) for every groupable attribute."""
+def _group_choices() -> list[tuple[str, str, bool, bool]]:
+    """(attribute, label, needs property_name, is a time bucket) for every groupable attribute."""
     out = [
-        (a.name, filters.attribute_label(SESSIONS, a.name), a.type == JSON)
+        (a.name, filters.attribute_label(SESSIONS, a.name), a.type == JSON, a.bucket is not None)
         for a in SESSIONS.attributes.values()
         if a.groupable
     ]
-    return sorted(out, key=lambda c: (SESSIONS.attributes[c[0]].bucket is None, c[1].lower()))
+    return sorted(out, key=lambda c: (not c[3], c[1].lower()))
 
 
 def _label(row: dict[str, Any], key: str) -> str:

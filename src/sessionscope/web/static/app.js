@@ -89,12 +89,19 @@
       if (note) note.hidden = true;
       row.querySelector('[data-role="attr"]').focus();
     });
-    form.querySelectorAll('[data-role="group"]').forEach(function (select) {
+    var groups = form.querySelectorAll('[data-role="group"]');
+    var size = form.querySelector('[data-role="group-size"]');
+    groups.forEach(function (select) {
       var input = document.getElementById(select.id + "p");
       select.addEventListener("change", function () {
         var option = select.options[select.selectedIndex];
         input.hidden = !(option && option.dataset.property);
         if (input.hidden) input.value = "";
+        // "Groups kept" only for a grouping that is not a time series (which keeps every bucket)
+        if (size) size.hidden = !Array.prototype.some.call(groups, function (g) {
+          var o = g.options[g.selectedIndex];
+          return o && o.value && !o.dataset.bucket;
+        });
       });
     });
   }
