@@ -345,9 +345,16 @@ def test_event_links_and_user_links_land_on_their_lists(page, site: Site, artifa
     )
     assert names and set(names) == {row["event_name"]}
     shot(page, artifacts, "11-events-from-event-analytics-link")
+    events_page = page.url
     with page.expect_navigation():
         page.click("#events-list a.row-link >> nth=0")
     assert "/sessions/list/1/" in page.url and page.locator("#events-table").count() == 1
+    # its way back is to that page of events, filters kept
+    back = page.locator(".crumbs a")
+    assert back.inner_text() == "← Events" and page.locator("nav [aria-current=page]").inner_text() == "Events"
+    with page.expect_navigation():
+        back.click()
+    assert page.url == events_page
 
     # a user's `url` lists every session of that user
     user = site.client.get("/v2/user", params={"page_size": "1"}, headers=site.a.read_headers).json()["data"][

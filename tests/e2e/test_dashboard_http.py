@@ -538,3 +538,16 @@ def test_event_rows_name_their_user_as_the_session_list_does(site: Site) -> None
     query = filters_query([{"attribute": "event_name", "operator": "equal", "value": "nameless-check"}])
     text = get(site, f"/app/{site.b.appid}/events/list/1?{query}", cookie_of(login(site, site.b))).text
     assert re.findall(row, text) == [("nameless-user-events", "1", html.escape(alias))]
+
+
+@pytest.mark.parametrize("came_from", ["https://evil.example/app/{a}/events/list/1", "/app/{b}/events/list/1",
+                                       "/app/{a}/events/list/x", "/app/{a}/events/list/1 onclick=x"])
+def test_a_session_pages_way_back_goes_only_to_this_apps_events(site: Site, came_from: str) -> None:
+    token = cookie_of(login(site))
+    base = f"/app/{site.a.appid}/sessions/list/1/{site.plain_session}"
+    good = f"/app/{site.a.appid}/events/list/2?event_name=x"
+    text = get(site, f"{base}?from={quote(good, safe='')}", token).text
+    assert f'<a href="{html.escape(good)}">← Events</a>' in text
+    bad = came_from.format(a=site.a.appid, b=site.b.appid)
+    text = get(site, f"{base}?from={quote(bad, safe='')}", token).text
+    assert "← Events" not in text and f'<a href="/app/{site.a.appid}/sessions/list/1">← Sessions</a>' in text

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
@@ -217,15 +217,19 @@ def session_page(
     found = session_detail(store, settings, secret, appid, session_id, service.request_now())
     if found is None:
         return not_found(request, appid, "session", who.app_name)
-    query = request.url.query
-    back = f"/app/{appid}/sessions/list/{page_no if page_no.isdigit() else 1}" + (
-        f"?{query}" if query else ""
-    )
+    came_from = request.query_params.get("from", "")
+    if re.fullmatch(rf"/app/{re.escape(appid)}/events/list/\d+(\?\S*)?", came_from):
+        nav, back = "events", came_from  # opened from a page of events: back to it
+    else:  # the query string is the session list's filters: back to that page of it
+        query = "&".join(p for p in request.url.query.split("&") if not p.startswith("from="))
+        nav, back = "sessions", f"/app/{appid}/sessions/list/{page_no if page_no.isdigit() else 1}" + (
+            f"?{query}" if query else ""
+        )
     doc = found.doc
     context = {
         "appid": appid,
         "app_name": who.app_name,
-        "nav": "sessions",
+        "nav": nav,
         "s": doc,
         "screens": found.screens,
         "events": found.events,
@@ -255,7 +259,8 @@ def event_list(
         return events
 
     def links(number: int, suffix: str) -> dict[str, Any]:
-        return {"session_href": lambda url: _public_path(settings, url), "user_names": names}
+        back = quote(f"/app/{appid}/events/list/{number}{suffix}", safe="")
+        return {"session_href": lambda url: f"{_public_path(settings, url)}?from={back}", "user_names": names}
 
     return _list_page(request, appid, page_no, EVENTS, store, settings, load, links)
 
