@@ -519,7 +519,7 @@ def test_event_rows_name_their_user_as_the_session_list_does(site: Site) -> None
     alias the session list shows: the one sent, or the one derived for a user sent without (SPEC)."""
     token = cookie_of(login(site))
     text = get(site, f"/app/{site.a.appid}/events/list/1", token).text
-    row = r'href="/app/[^/]+/sessions/list/1/([^"]+)">[^<]*</a>\s*<div class="sub">Session #(\d+) of (.*?)</div>'
+    row = r'href="/app/[^/]+/sessions/list/1/([^"?]+)[^"]*">[^<]*</a>\s*<div class="sub">Session #(\d+) of (.*?)</div>'
     rows = re.findall(row, text)
     by_sid = {d["sessionId"]: d for d in site.docs_a}
     assert len(rows) == 25  # a page
