@@ -228,26 +228,44 @@ IMPORT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".js
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl, optionally .gz) or Parquet file.", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl, optionally .gz) or Parquet file.", dir_okay=False)],
     app_id: Annotated[str, typer.Option("--app", help="The app id to import into.")],
     batch_size: Annotated[int, typer.Option(help="Documents per write.")] = 10_000,
     workers: Annotated[
         int, typer.Option(help="Processes decoding and validating NDJSON lines (0: this process does).")
     ] = min(4, os.cpu_count() or 1),
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Write every rejected record to this file, one JSON object per line: "
+                     '{"line" (or "row"): n, "sessionId": ..., "errors": [...]}.', dir_okay=False),
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Bulk import session documents, with the same validation and idempotency as the HTTP API."""
+    """Bulk import session documents, with the same validation and idempotency as the HTTP API.
+
+    Exit status: 0 every record imported; 3 some were rejected (the rest imported); 1 nothing could be
+    imported (a file, app or store problem); 2 the command line is wrong."""
     from .ingest import iter_parquet_file
     from .ingest.parse import iter_ndjson_lines
     from .loader import load_batches
 
+    if not file.is_file():
+        _fail(f"{file}: no such file")
     if not file.name.lower().endswith(IMPORT_SUFFIXES):
         _fail(f"{file.name}: not a file import reads; it takes NDJSON ({', '.join(IMPORT_SUFFIXES[:6])}) or Parquet "
               "(.parquet); `sessionscope export` writes both")
+    if rejects is not None and rejects.resolve() == file.resolve():
+        _fail("--rejects names the file being imported")
     settings = _settings(store)
     st = _open(settings, existing=True)
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+    try:
+        rejected_to = rejects.open("wb") if rejects is not None else None
+    except OSError as exc:
+        st.close()
+        _fail(f"--rejects: cannot write {rejects}: {exc.strerror}")
+        return
     try:
         batches: Iterable[list[Any] | NdjsonLines]
         if file.name.lower().endswith(".parquet"):
@@ -255,17 +273,23 @@ def import_(
         else:
             batches = iter_ndjson_lines(file, batch_size)
         stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size,
-                             label=f"Importing {file.name}", workers=workers)
+                             label=f"Importing {file.name}", workers=workers, rejects=rejected_to)
     except ValueError as exc:
         _fail(str(exc))
         return
     finally:
         st.close()
+        if rejected_to is not None:
+            rejected_to.close()
     typer.echo(f"imported {stats.accepted} sessions, rejected {stats.rejected} ({stats.per_second:,.0f} sessions/s)")
     for line in stats.first_errors:
         typer.echo(f"  rejected: {line}")
+    if stats.rejected > len(stats.first_errors):
+        more = stats.rejected - len(stats.first_errors)
+        where = f"all of them are in {rejects}" if rejects is not None else "--rejects FILE writes them all"
+        typer.echo(f"  … and {more:,} more ({where})")
     if stats.rejected:
-        raise typer.Exit(2)
+        raise typer.Exit(3)
 
 
 @app.command("export")

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
+import orjson
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -44,14 +45,27 @@ def _chunks(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _place(item: list[Any] | NdjsonLines, offset: int, index: int) -> tuple[str, int]:
+    """Where a record of a batch is in the file, as a person finds it: an NDJSON line's number, or a
+    Parquet row's (from 1)."""
+    return ("line", item.lines[index][0]) if isinstance(item, NdjsonLines) else ("row", offset + index + 1)
+
+
 def _rejection(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> str:
-    """One rejected record as the import prints it, placed as a person finds it in the file: an NDJSON
-    line's number, or a Parquet row's (from 1); then its sessionId when it has one, and every reason."""
-    index = rejected["index"]
-    where = f"line {item.lines[index][0]}" if isinstance(item, NdjsonLines) else f"row {offset + index + 1}"
+    """One rejected record as the import prints it: its place, its sessionId when it has one, every reason."""
+    kind, number = _place(item, offset, rejected["index"])
+    where = f"{kind} {number}"
     reasons = "; ".join(rejected["errors"]).removeprefix(f"{where}: ")  # "line 2: not valid JSON" says it once
     named = f" ({rejected['sessionId']})" if rejected.get("sessionId") is not None else ""
     return f"{where}{named}: {reasons}"
+
+
+def _rejection_record(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> bytes:
+    """One rejected record as a line of the --rejects file: {"line"|"row": n, "sessionId", "errors"}."""
+    kind, number = _place(item, offset, rejected["index"])
+    prefix = f"{kind} {number}: "
+    errors = [e.removeprefix(prefix) for e in rejected["errors"]]
+    return orjson.dumps({kind: number, "sessionId": rejected.get("sessionId"), "errors": errors}) + b"\n"
 
 
 def load_batches(
@@ -66,9 +80,10 @@ def load_batches(
     quiet: bool = False,
     workers: int = 0,
     write_rows: int = 30_000,
+    rejects: BinaryIO | None = None,
 ) -> LoadStats:
     """Validate and write each batch (decoded documents, or an NDJSON file's lines); a progress bar counts
-    sessions.
+    sessions. Every rejected record is written to `rejects` (one JSON object per line), when given.
 
     Three stages overlap: this thread reads the input, `workers` processes decode and validate NDJSON
     lines (with 0, this thread does), and the writer thread commits. Batches are written in input order,
@@ -129,6 +144,8 @@ def load_batches(
         stats.rejected += len(batch.rejected)
         for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
             stats.first_errors.append(_rejection(item, offset, r))
+        if rejects is not None:
+            rejects.writelines(_rejection_record(item, offset, r) for r in batch.rejected)
         offset += len(item)
         elapsed = time.perf_counter() - start
         progress.update(task, advance=len(item), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")

@@ -224,14 +224,15 @@ def test_import_reports_rejections_and_bad_files(fresh_server: Server, tmp_path:
     broken = tmp_path / "broken.ndjson"
     broken.write_text(json.dumps(good[2]) + "\n{not json\n" + json.dumps(good[4]) + "\n")
     result = cli(fresh_server.env, "import", str(broken), "--app", a.appid, check=False)
-    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == 3 and "Traceback" not in result.stdout + result.stderr
     assert "imported 2 sessions, rejected 1" in result.stdout
     assert "rejected: line 2: not valid JSON" in result.stdout, result.stdout
     rows = tmp_path / "rows.parquet"
     bad = {**good[1], "sessionId": "bad-duration", "property": {**good[1]["property"], "durationSec": -4.0}}
     pq.write_table(pa.Table.from_pylist([good[0], good[2], bad]), rows)
     result = cli(fresh_server.env, "import", str(rows), "--app", a.appid, check=False)
-    assert result.returncode == 2 and "rejected: row 3 (bad-duration): property.durationSec: " in result.stdout, result.stdout
+    assert result.returncode == 3 and "rejected: row 3 (bad-duration): property.durationSec: " in result.stdout, result.stdout
+    assert "more" not in result.stdout  # one rejection, shown
     nd = tmp_path / "ok.ndjson"
     nd.write_text(json.dumps(good[3]))
     line = one_line_failure(
@@ -239,7 +240,40 @@ def test_import_reports_rejections_and_bad_files(fresh_server: Server, tmp_path:
     )
     assert "0123456789abcdef01234567" in line
     result = cli(fresh_server.env, "import", str(tmp_path / "missing.ndjson"), "--app", a.appid, check=False)
-    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == 1 and "missing.ndjson: no such file" in result.stderr, result  # not 3: nothing ran
+
+
+def test_import_writes_every_rejection_to_a_file(fresh_server: Server, tmp_path: Path) -> None:
+    """The first five rejections are printed, then how many more; --rejects FILE holds all of them, placed by
+    line, for a historic import to fix and re-run."""
+    a = fresh_server.create_app("import-rejects")
+    good = list(generate_sessions(12, days=5, seed=45, now=NOW))
+    lines, bad = [], {}
+    for i, doc in enumerate(good):
+        lines.append(json.dumps(doc))
+        if i % 2:
+            sid = f"bad-{i}"
+            lines.append(json.dumps({**doc, "sessionId": sid, "property": {**doc["property"], "durationSec": -i}}))
+            bad[len(lines)] = sid
+    lines.insert(3, "{oops")
+    bad = {n + (n >= 4): sid for n, sid in bad.items()} | {4: None}  # the lines after the broken one move down
+    path = tmp_path / "history.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "rejects.ndjson"
+    result = cli(fresh_server.env, "import", str(path), "--app", a.appid, "--rejects", str(out), check=False)
+    assert result.returncode == 3, result
+    assert f"imported 12 sessions, rejected {len(bad)}" in result.stdout, result.stdout
+    assert result.stdout.count("  rejected: ") == 5
+    assert f"… and {len(bad) - 5} more (all of them are in {out})" in result.stdout, result.stdout
+    records = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {r["line"]: r["sessionId"] for r in records} == bad
+    for r in records:
+        if r["sessionId"] is None:
+            assert len(r["errors"]) == 1 and r["errors"][0].startswith("not valid JSON: "), r
+        else:
+            assert r["errors"] == ["property.durationSec: must be a number ≥ 0"], r
+    again = cli(fresh_server.env, "import", str(path), "--app", a.appid, check=False)
+    assert "--rejects FILE writes them all" in again.stdout, again.stdout
 
 
 # --- help -------------------------------------------------------------------------------------------------
