@@ -279,7 +279,7 @@ def test_event_errors_have_paths() -> None:
         "events[3].properties.list: must be a string, number or boolean",
         "events[3].when: unknown field; allowed: name, screen, timeSec, properties",
         "events[4].properties: must be an object",
-        "events[5].timeSec: must be a number of seconds into the session, from 0 to 1000000000",
+        'events[5].timeSec: must be a number of seconds into the session, from 0 to 1000000000 (got the string "5"; send it unquoted)',
     ]
 
 
@@ -349,10 +349,10 @@ def test_every_problem_of_a_document_is_reported() -> None:
         "errors": [
             "bogus: unknown field; allowed: sessionId, property, user, device, location, screens, events, web",
             'property.uploadedServerTime: must be a date-time string like "2023-01-16T10:43:47Z" (UTC)',
-            "property.hasVideo: must be a boolean (true/false, or 1/0)",
+            'property.hasVideo: must be a boolean (true/false, or 1/0) (got the string "yes"; send it unquoted)',
             "property.durationSec: must be a number ≥ 0",
             "property.totalGesture: must be an integer ≥ 0",
-            "device.width: must be an integer",
+            'device.width: must be an integer (got the string "1080"; send it unquoted)',
             'device.platform: must be "android" or "ios" (or 1 for Android, 2 for iOS)',
             "location.longitude: must be a number from -180 to 180",
             "location.latitude: must be a number from -180 to 180",
@@ -399,6 +399,9 @@ def test_rejected_entry_reports_index_and_session_id() -> None:
     assert [r["index"] for r in batch.rejected] == [1, 2, 3]
     assert [r["sessionId"] for r in batch.rejected] == [None, "7", None]
     assert batch.rejected[0]["errors"] == ["document: must be a JSON object (one session document)"]
+    assert norm([[minimal()]]).rejected[0]["errors"] == [
+        "document: must be a JSON object (one session document), got an array; NDJSON holds one document per line"
+    ]
     assert batch.rejected[1]["errors"] == [
         "user: needs user.uxcamuserid, user.kUXCam_UserIdentity or device.deviceId"
     ]
@@ -417,11 +420,14 @@ def test_nested_objects_must_be_objects(section: str, value: Any) -> None:
     ("field", "value", "message"),
     [
         ("offlineRecorded", 2, "property.offlineRecorded: must be a boolean (true/false, or 1/0)"),
-        ("isCrashed", "true", "property.isCrashed: must be a boolean (true/false, or 1/0)"),
-        ("durationSec", "55", "property.durationSec: must be a number ≥ 0"),
+        ("isCrashed", "true",
+         'property.isCrashed: must be a boolean (true/false, or 1/0) (got the string "true"; send it unquoted)'),
+        ("durationSec", "55", 'property.durationSec: must be a number ≥ 0 (got the string "55"; send it unquoted)'),
+        ("durationSec", "x" * 50, f'property.durationSec: must be a number ≥ 0 (got the string "{"x" * 40}…"; send it unquoted)'),
         ("durationSec", True, "property.durationSec: must be a number ≥ 0"),
         ("totalScreen", -1, "property.totalScreen: must be an integer ≥ 0"),
-        ("uniqueScreensCount", "3", "property.uniqueScreensCount: must be an integer ≥ 0"),
+        ("uniqueScreensCount", "3",
+         'property.uniqueScreensCount: must be an integer ≥ 0 (got the string "3"; send it unquoted)'),
         ("rageGestureCount", 2**63, "property.rageGestureCount: must be an integer ≥ 0"),
         ("responsiveGestureCount", False, "property.responsiveGestureCount: must be an integer ≥ 0"),
         ("unresponsiveGestureCount", 1.25, "property.unresponsiveGestureCount: must be an integer ≥ 0"),
@@ -447,9 +453,9 @@ def test_property_errors(field: str, value: Any, message: str) -> None:
     ("field", "value", "message"),
     [
         ("dpi", 1.5, "device.dpi: must be an integer"),
-        ("height", "2340", "device.height: must be an integer"),
+        ("height", "2340", 'device.height: must be an integer (got the string "2340"; send it unquoted)'),
         ("totalRamInKB", [1], "device.totalRamInKB: must be an integer"),
-        ("isRooted", "no", "device.isRooted: must be a boolean (true/false, or 1/0)"),
+        ("isRooted", "no", 'device.isRooted: must be a boolean (true/false, or 1/0) (got the string "no"; send it unquoted)'),
         (
             "isNotificationEnabled",
             1.0,

@@ -325,3 +325,32 @@ def test_parquet_map_columns_become_objects(tmp_path: Path) -> None:
     assert list(iter_parquet_file(path, 10)) == [
         [{"sessionId": "s1", "web": {"utm": {"utm_source": "google"}}}]
     ]
+
+
+# --- errors that name no JSON syntax: said in words, with what to send instead ---
+
+
+def test_an_array_sent_as_ndjson_gets_a_hint() -> None:
+    for body in (orjson.dumps(DOCS), orjson.dumps(DOCS, option=orjson.OPT_INDENT_2)):
+        err = api_error(body, "application/x-ndjson")
+        assert err.status == 400 and "send a JSON array as application/json" in err.message, err.message
+    assert parse(b'[1]\n{"a":1}\n', "application/x-ndjson") == [[1], {"a": 1}]  # two lines: records to validate
+
+
+def test_gzip_without_its_header_is_named() -> None:
+    err = api_error(gzip.compress(orjson.dumps(DOCS)))
+    assert err.status == 400 and err.param == "body"
+    assert err.message == "body is gzip-compressed but has no Content-Encoding: gzip header; send that header with it"
+
+
+def test_text_that_is_not_utf8_names_its_byte() -> None:
+    err = api_error('[{"sessionId": "café"}]'.encode("latin-1"))
+    assert err.message == "body is not valid JSON: not UTF-8 text (byte 19 is 0xe9); send UTF-8", err.message
+    err = api_error(b'{"a":1}\n{"b":"\xe9"}\n', "application/x-ndjson")
+    assert err.message == "line 2: not valid JSON: not UTF-8 text (byte 6 is 0xe9); send UTF-8", err.message
+
+
+def test_half_a_surrogate_pair_is_explained() -> None:
+    err = api_error(b'[{"sessionId": "a", "user": {"name": "x\\ud83d"}}]')
+    assert err.status == 400 and "half a UTF-16 surrogate pair (e.g. an emoji cut in two)" in err.message, err.message
+    assert parse(b'[{"name": "\\ud83d\\ude00"}]') == [{"name": "\U0001f600"}]  # the whole pair is the emoji

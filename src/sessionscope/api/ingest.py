@@ -25,13 +25,13 @@ async def read_limited(request: Request, limit: int, what: str) -> bytes:
     """The request body, refusing (413) as soon as it grows past `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"{what} is {declared} bytes; the limit is {limit} bytes")
+        raise ApiError(413, f"{what} is {declared} bytes; the limit is {limit} bytes", param="body")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, f"{what} is over the limit of {limit} bytes")
+            raise ApiError(413, f"{what} is over the limit of {limit} bytes", param="body")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -79,7 +79,7 @@ async def upload_video(
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > settings.max_video_bytes:
-                        raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes")
+                        raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes", param="body")
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())

@@ -271,6 +271,9 @@ def _normalise_doc(
     if type(doc) is not dict:
         if type(doc) is Unreadable:
             return None, None, [doc.reason]
+        if type(doc) is list:  # e.g. a JSON array given to the import, which reads one document per line
+            return None, None, ["document: must be a JSON object (one session document), got an array; "
+                                "NDJSON holds one document per line"]
         return None, None, ["document: must be a JSON object (one session document)"]
     errs: list[str] = []
     ml = lim.max_string_length
@@ -753,12 +756,20 @@ def _name_slow(v: Any, path: str, errs: list[str], ml: int) -> str | None:
     return _str_slow(v, path, errs, ml)
 
 
+def _quoted(v: Any) -> str:
+    """Said after a number's or a boolean's rule when a string came instead: `12.5` is not `"12.5"`."""
+    if type(v) is not str:
+        return ""
+    shown = v if len(v) <= 40 else v[:40] + "…"
+    return f" (got the string {orjson.dumps(shown).decode()}; send it unquoted)"
+
+
 def _int_slow(v: Any, path: str, errs: list[str], lo: int) -> int | None:
     if type(v) is float and v.is_integer():
         v = int(v)
     if type(v) is int and lo <= v <= _I64:
         return v
-    errs.append(f"{path}: must be an integer ≥ 0" if lo == 0 else f"{path}: must be an integer")
+    errs.append((f"{path}: must be an integer ≥ 0" if lo == 0 else f"{path}: must be an integer") + _quoted(v))
     return None
 
 
@@ -766,14 +777,14 @@ def _float_slow(v: Any, path: str, errs: list[str], lo: float, hi: float, what: 
     t = type(v)
     if (t is int or t is float) and lo <= v <= hi:
         return float(v)
-    errs.append(f"{path}: must be {what}")
+    errs.append(f"{path}: must be {what}{_quoted(v)}")
     return None
 
 
 def _bool_slow(v: Any, path: str, errs: list[str]) -> bool | None:
     if type(v) is int and (v == 0 or v == 1):
         return v == 1
-    errs.append(f"{path}: must be a boolean (true/false, or 1/0)")
+    errs.append(f"{path}: must be a boolean (true/false, or 1/0){_quoted(v)}")
     return None
 
 

@@ -23,6 +23,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _RS = b"\x1e"  # record separator that starts each record of application/json-seq (RFC 7464)
 _NDJSON_MARKERS = ("ndjson", "jsonl", "json-seq")
+_ARRAY_AS_NDJSON = ("NDJSON (Content-Type: application/x-ndjson) is one session document per line; "
+                    "send a JSON array as application/json")
 _NOT_ARRAY = "send a JSON array of session documents or NDJSON (Content-Type: application/x-ndjson)"
 
 
@@ -106,6 +108,8 @@ def parse_body(
         body = _gunzip(body, max_bytes)
     elif encoding not in ("", "identity"):
         raise _bad(f"Content-Encoding {content_encoding!r} is not supported; send gzip or no encoding")
+    elif body.startswith(_GZIP_MAGIC):
+        raise _bad("body is gzip-compressed but has no Content-Encoding: gzip header; send that header with it")
     if body.startswith(_BOM):
         body = body[3:]
     ctype = (content_type or "").lower()
@@ -126,7 +130,7 @@ def _parse_array(body: bytes, max_sessions: int) -> list[Any]:
         docs = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         hint = f"; {_NOT_ARRAY}" if body.lstrip().startswith(b"{") else ""
-        raise _bad(f"body is not valid JSON: {e}{hint}") from None
+        raise _bad(f"body is not valid JSON: {_why(body, e)}{hint}") from None
     if not isinstance(docs, list):
         raise _bad(_NOT_ARRAY)
     if len(docs) > max_sessions:
@@ -148,8 +152,26 @@ def _parse_ndjson(body: bytes, max_sessions: int) -> list[Any]:
         try:
             docs.append(loads(line))
         except orjson.JSONDecodeError as e:
-            raise _bad(f"line {lineno}: not valid JSON: {e}") from None
+            hint = f"; {_ARRAY_AS_NDJSON}" if not docs and line.startswith(b"[") else ""
+            raise _bad(f"line {lineno}: not valid JSON: {_why(line, e)}{hint}") from None
+    if len(docs) == 1 and type(docs[0]) is list:  # one line, an array: the JSON body under the NDJSON type
+        raise _bad(f"the body is one JSON array; {_ARRAY_AS_NDJSON}")
     return docs
+
+
+def _why(text: bytes, error: orjson.JSONDecodeError) -> str:
+    """The decoder's reason, in words for the two that name no JSON syntax: bytes that are not UTF-8 (a
+    Latin-1 body, say), and a \\uD800-\\uDFFF escape without its pair (an emoji cut in half)."""
+    reason = str(error)
+    if "not valid UTF-8" in reason:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"not UTF-8 text (byte {bad.start} is {text[bad.start]:#04x}); send UTF-8"
+    if "surrogate" in reason:
+        return (f"{reason}: a \\u escape of half a UTF-16 surrogate pair (e.g. an emoji cut in two) is no character; "
+                "send the whole pair or the character itself")
+    return reason
 
 
 @dataclass(frozen=True, slots=True)
