@@ -7,6 +7,7 @@ import copy
 import gzip
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,7 +98,8 @@ def assert_error(r: httpx.Response, status: int, param: str | None = None) -> di
 
 # --- fixtures -----------------------------------------------------------------------------------
 
-APPS = ("shape", "auth", "ndjson", "gzip", "reject", "idem", "lww", "pages", "derive", "order", "malformed", "numbers")
+APPS = ("shape", "auth", "ndjson", "gzip", "reject", "idem", "lww", "pages", "derive", "order", "malformed", "numbers",
+        "receipt")
 
 
 @dataclass
@@ -467,6 +469,53 @@ def test_last_write_wins(ctx: Ctx) -> None:
     assert with_event("New Event") == ["lww-1"]
     screen = {"attribute": "session_screen_list", "operator": "has_any", "value": ["Old"]}
     assert list_all(ctx.client, a, screen) == []
+
+
+def test_a_resent_session_keeps_its_time_of_receipt(ctx: Ctx) -> None:
+    """uploadedServerTime defaults to the time of receipt: the first. A batch retried later (without the
+    field) replaces the documents but not their times, nor what followed from them: verifiedServerTime and the
+    start when absent too, the events' times. A time the document sends is taken as sent."""
+    a = ctx.apps["receipt"]
+    local = NOW - timedelta(hours=3)
+
+    def unsent(sid: str, duration: float, **prop: str) -> dict:
+        d = doc(sid, f"U#{sid}", property=prop, events=[{"name": f"E-{sid}", "timeSec": 3.0}])
+        d["property"] = {k: v for k, v in d["property"].items() if k != "uploadedServerTime"} | {"durationSec": duration}
+        return d
+
+    first = [unsent("r-plain", 1.0), unsent("r-local", 1.0, deviceLocalDateTime=ts(local)),
+             unsent("r-verified", 1.0, verifiedServerTime=ts(local))]
+
+    def state() -> dict[str, tuple]:
+        rows = by_id(list_all(ctx.client, a))
+        out = {}
+        for sid, row in rows.items():
+            f = {"attribute": "event_name", "operator": "equal", "value": f"E-{sid}"}
+            r = ctx.client.get("/v2/event", params={"filters": json.dumps([ALL_TIME, f])}, headers=a.read_headers)
+            events = [(e["eventDate"], e["eventPropertyTime"]) for e in r.json()["data"]]
+            p = row["property"]
+            out[sid] = (p["uploadedServerTime"], p["verifiedServerTime"], p["deviceLocalDateTime"], events, p["durationSec"])
+        return out
+
+    assert post(ctx.client, a, first).json()["accepted"] == 3
+    before = state()
+    received = parse_ts(before["r-plain"][0])
+    assert abs(received - datetime.now(UTC)) < timedelta(minutes=1)
+    assert before["r-plain"][1] == before["r-plain"][0] and before["r-verified"][1] == ts(local)
+    assert before["r-local"][2] == ts(local)
+    while datetime.now(UTC).replace(microsecond=0) <= received:  # the retry is received a later second
+        time.sleep(0.1)
+    retry = [{**d, "property": {**d["property"], "durationSec": 2.0}} for d in first]
+    assert post(ctx.client, a, [*retry, unsent("r-new", 1.0)]).json()["accepted"] == 4
+    after = state()
+    assert parse_ts(after["r-new"][0]) > received  # a new session takes this receipt's time
+    for sid in ("r-plain", "r-local", "r-verified"):
+        assert after[sid][:4] == before[sid][:4], sid  # the times: kept
+        assert after[sid][4] == 2.0, sid  # the document: replaced
+    # a time the document sends wins
+    sent = NOW - timedelta(days=2)
+    assert post(ctx.client, a, [{**retry[0], "property": {**retry[0]["property"], "uploadedServerTime": ts(sent)}}]).status_code == 200
+    assert state()["r-plain"][:2] == (ts(sent), ts(sent))
 
 
 def test_paging_counts_every_session_once(ctx: Ctx) -> None:

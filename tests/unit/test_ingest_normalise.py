@@ -21,7 +21,8 @@ from sessionscope.ingest.derive import (
     derive_user_id,
     referer_domain,
 )
-from sessionscope.ingest.normalise import Limits, normalise_batch
+from sessionscope.ingest.normalise import BATCH_SCHEMA, Limits, normalise_batch
+from sessionscope.store.received import RECEIVED
 from sessionscope.store.schema import EVENT_SCHEMA, SESSION_SCHEMA
 
 APP = "60f6c0b8b97ba419120b82eb"
@@ -129,7 +130,8 @@ def minimal(**extra: Any) -> dict[str, Any]:
 
 def test_tables_have_exactly_the_store_schema() -> None:
     batch = norm([make_doc(i) for i in range(5)])
-    assert batch.sessions.schema.equals(SESSION_SCHEMA)
+    # the stored columns, then the flags of times taken from the time of receipt (store/received.py)
+    assert batch.sessions.schema.equals(SESSION_SCHEMA.append(pa.field(RECEIVED, pa.uint8(), nullable=False)))
     assert batch.events.schema.equals(EVENT_SCHEMA)
     assert batch.sessions.num_rows == 5 and batch.events.num_rows == 50
     assert batch.accepted == 5 and batch.rejected == []
@@ -138,7 +140,7 @@ def test_tables_have_exactly_the_store_schema() -> None:
 
 def test_empty_and_all_invalid_batches_still_have_the_schema() -> None:
     batch = norm([{"sessionId": "bad id!"}])
-    assert batch.sessions.schema.equals(SESSION_SCHEMA) and batch.sessions.num_rows == 0
+    assert batch.sessions.schema.equals(BATCH_SCHEMA) and batch.sessions.num_rows == 0
     assert batch.events.schema.equals(EVENT_SCHEMA) and batch.events.num_rows == 0
     assert batch.accepted == 0 and batch.accepted_ids == []
 
@@ -910,7 +912,7 @@ def test_realistic_batch_round_trips_through_arrow() -> None:
     docs = [make_doc(i) for i in range(200)]
     batch = norm(docs)
     assert batch.accepted == 200 and batch.sessions.num_rows == 200 and batch.events.num_rows == 2000
-    assert pa.Table.from_pylist(batch.sessions.to_pylist(), schema=SESSION_SCHEMA).equals(batch.sessions)
+    assert pa.Table.from_pylist(batch.sessions.to_pylist(), schema=BATCH_SCHEMA).equals(batch.sessions)
     assert batch.sessions.column("uxcamuserid").null_count == 0
     assert batch.sessions.column("user_alias").null_count == 0
 

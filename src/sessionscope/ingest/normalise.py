@@ -48,6 +48,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..store.received import RECEIVED, STARTED, UPLOAD, VERIFIED
 from ..store.schema import EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA, USER_DERIVED
 from .derive import derive_alias, derive_device_class, derive_user_id, referer_domain
 from .parse import Unreadable, gc_paused
@@ -149,6 +150,8 @@ assert _ROW_ORDER == tuple(n for n, _ in SESSION_COLUMNS if n != "app_id" and n 
     "update _normalise_doc"
 )
 _ROW_TYPES = [SESSION_SCHEMA.field(name).type for name in _ROW_ORDER]
+# the batch's sessions: the stored columns, then the flags of times taken from the time of receipt
+BATCH_SCHEMA = SESSION_SCHEMA.append(pa.field(RECEIVED, pa.uint8(), nullable=False))
 # The per-event tuple; the other event columns are taken from the session's row.
 _EVENT_ROW_ORDER = ("seq", "name", "screen", "time_sec", "props", "pmap")
 _EVENT_ROW_TYPES = [EVENT_SCHEMA.field(name).type for name in _EVENT_ROW_ORDER]
@@ -231,15 +234,17 @@ def normalise_batch(app_id: str, docs: list[Any], *, now: datetime, limits: Limi
 def _sessions_table(app_id: str, rows: list[tuple[Any, ...]]) -> pa.Table:
     n = len(rows)
     if not n:
-        return SESSION_SCHEMA.empty_table()
+        return BATCH_SCHEMA.empty_table()
     arrays = {
         name: pa.array(col, type=t)
-        for name, t, col in zip(_ROW_ORDER, _ROW_TYPES, zip(*rows, strict=True), strict=True)
+        for name, t, col in zip(
+            (*_ROW_ORDER, RECEIVED), (*_ROW_TYPES, pa.uint8()), zip(*rows, strict=True), strict=True
+        )
     }
     arrays["app_id"] = pa.repeat(pa.scalar(app_id, pa.string()), n)
     for name in USER_DERIVED:
         arrays[name] = pa.nulls(n, SESSION_SCHEMA.field(name).type)
-    return pa.Table.from_arrays([arrays[f.name] for f in SESSION_SCHEMA], schema=SESSION_SCHEMA)
+    return pa.Table.from_arrays([arrays[f.name] for f in BATCH_SCHEMA], schema=BATCH_SCHEMA)
 
 
 def _events_table(app_id: str, sessions: pa.Table, per_session: list[list[tuple[Any, ...]]]) -> pa.Table:
@@ -304,6 +309,10 @@ def _normalise_doc(
     v = g("verifiedServerTime")
     verified = uploaded if v is None else _ts(v, "property.verifiedServerTime", errs)
     started = uploaded if device_local is None else device_local
+    received = (  # which times are the time of receipt (store/received.py: a re-sent session keeps its own)
+        0 if g("uploadedServerTime") is not None
+        else UPLOAD | (VERIFIED if v is None else 0) | (STARTED if device_local is None else 0)
+    )
     offline = g("offlineRecorded")
     if offline is None:
         offline = False
@@ -683,7 +692,7 @@ def _normalise_doc(
         producer, model, device_id, notif, rooted, platform, country_code, city,
         lon, lat, is_web, browser_name, browser_version, referer, ref_domain, utm,
         utm_map, web_extra, screens, unique_screens, list(dict.fromkeys(map(_second, event_rows))), len(event_rows),
-        None if extra is None else _dumps(extra).decode(),
+        None if extra is None else _dumps(extra).decode(), received,
     )  # fmt: skip
     return row, event_rows, errs
 

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..query.dialects import CLICKHOUSE
-from . import numbering
+from . import numbering, received
 from .ch_params import serialize
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA
@@ -326,20 +326,25 @@ class ClickHouseStore:
         """Insert the batch as a new version, renumbering users as needed, then delete older versions."""
         if sessions.num_rows == 0:
             return
+        sessions, received_flags = received.split(sessions)
         ids = sessions.column("session_id").to_pylist()
         users_column = sessions.column("uxcamuserid").to_pylist()
         with self._writing(app_id):
             version = time.time_ns()
+            # every stored version of the batch's sessions (older ones may not be deleted yet)
             stored = self._query_engine(
-                "SELECT DISTINCT session_id, uxcamuserid FROM sessions "
+                "SELECT session_id, uxcamuserid, uploaded_at, write_version FROM sessions "
                 "WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}",
                 {"app": app_id, "ids": ids},
             )
             recompute: set[str] = set()
             if stored:
+                # a session sent again without its upload time keeps the stored one (its latest version's)
+                latest = {sid: uploaded for sid, _, uploaded, _ in sorted(stored, key=lambda r: r[3])}
+                sessions, events = received.keep_first_receipt(sessions, events, received_flags, latest)
                 # a replaced session may move within its user's history, or to another user
-                replaced = {sid for sid, _ in stored}
-                recompute = {user for _, user in stored}
+                replaced = {r[0] for r in stored}
+                recompute = {r[1] for r in stored}
                 recompute.update(u for sid, u in zip(ids, users_column, strict=True) if sid in replaced)
                 sessions = self._keep_videos(app_id, sessions, sorted(replaced))
             summaries = self._user_summaries(app_id, sorted(set(users_column)), ids)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
-from . import numbering
+from . import numbering, received
 from .known_ids import MAX_MINUTE, KnownIds, upload_minutes
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
@@ -333,6 +333,7 @@ class DuckDBStore:
         """Delete-then-insert by sessionId and number the users' sessions, all in one transaction."""
         if sessions.num_rows == 0:
             return
+        sessions, received_flags = received.split(sessions)
         ids = sessions.column("session_id").to_pylist()
         batch_user_column = sessions.column("uxcamuserid").to_pylist()
         batch_users = sorted(set(batch_user_column))
@@ -343,7 +344,6 @@ class DuckDBStore:
                 known = self._known_ids(cur, app_id)
                 hashes = cur.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) AS t(x)", [ids]).fetchnumpy()
                 hashes = next(iter(hashes.values()))  # unnest keeps the list's order
-                minutes = upload_minutes(pc.cast(sessions.column("uploaded_at"), pa.int64()).to_numpy())
                 if known is None:  # not built yet: every id is looked up, in every row group
                     maybe, lookup, params = ids, _STORED, [app_id, ids]
                 else:
@@ -353,6 +353,11 @@ class DuckDBStore:
                         lookup = _STORED + " AND uploaded_at BETWEEN $3 AND $4"
                         params = [app_id, maybe, *found.uploaded_between()]
                 replaced = cur.execute(lookup, params).fetchall() if maybe else []
+                if replaced:  # a session sent again without its upload time keeps the stored one
+                    sessions, events = received.keep_first_receipt(
+                        sessions, events, received_flags, {r[0]: r[3] for r in replaced}
+                    )
+                minutes = upload_minutes(pc.cast(sessions.column("uploaded_at"), pa.int64()).to_numpy())
                 recompute: set[str] = set()
                 if replaced:
                     # a replaced session may move within its user's history, or to another user
