@@ -239,15 +239,29 @@ def import_(
         typer.Option(help="Write every rejected record to this file, one JSON object per line: "
                      '{"line" (or "row"): n, "sessionId": ..., "errors": [...]}.', dir_okay=False),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="Import through this running server's ingest API (e.g. http://127.0.0.1:8000) "
+                     "instead of opening the store: the server keeps serving. Needs the app's ingest key."),
+    ] = None,
+    ingest_key: Annotated[
+        str | None,
+        typer.Option("--ingest-key", envvar="SESSIONSCOPE_INGEST_KEY", show_envvar=True,
+                     help="The app's ingest key, with --server."),
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Bulk import session documents, with the same validation and idempotency as the HTTP API.
 
+    Without --server the store is opened here (stop the server that holds a DuckDB file first); with
+    --server URL --ingest-key KEY the file goes through that server's POST /v2/ingest/sessions.
+
     Exit status: 0 every record imported; 3 some were rejected (the rest imported); 1 nothing could be
-    imported (a file, app or store problem); 2 the command line is wrong."""
+    imported (a file, app, key or store problem); 2 the command line is wrong."""
     from .ingest import iter_parquet_file
     from .ingest.parse import iter_ndjson_lines
     from .loader import load_batches
+    from .remote_import import RemoteImportError, post_batches
 
     if not file.is_file():
         _fail(f"{file}: no such file")
@@ -256,14 +270,24 @@ def import_(
               "(.parquet); `sessionscope export` writes both")
     if rejects is not None and rejects.resolve() == file.resolve():
         _fail("--rejects names the file being imported")
-    settings = _settings(store)
-    st = _open(settings, existing=True)
-    if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
-        _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+    if server is not None and not ingest_key:
+        _fail("--server needs the app's ingest key: --ingest-key KEY or SESSIONSCOPE_INGEST_KEY")
+    if server is None and ingest_key:
+        _fail("--ingest-key is for --server; a local import opens the store and needs no key")
+    if server is not None and not server.startswith(("http://", "https://")):
+        _fail(f"--server must be an http:// or https:// URL, got {server!r}")
+    st, settings = None, None
+    if server is None:
+        settings = _settings(store)
+        st = _open(settings, existing=True)
+        if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
+            st.close()
+            _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
     try:
         rejected_to = rejects.open("wb") if rejects is not None else None
     except OSError as exc:
-        st.close()
+        if st is not None:
+            st.close()
         _fail(f"--rejects: cannot write {rejects}: {exc.strerror}")
         return
     try:
@@ -272,13 +296,20 @@ def import_(
             batches = iter_parquet_file(file, batch_size)
         else:
             batches = iter_ndjson_lines(file, batch_size)
-        stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size,
-                             label=f"Importing {file.name}", workers=workers, rejects=rejected_to)
-    except ValueError as exc:
+        label = f"Importing {file.name}"
+        if st is None:
+            assert server is not None and ingest_key is not None
+            stats = post_batches(server, app_id, ingest_key, batches, label=label, rejects=rejected_to)
+        else:
+            assert settings is not None
+            stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size,
+                                 label=label, workers=workers, rejects=rejected_to)
+    except (ValueError, RemoteImportError) as exc:
         _fail(str(exc))
         return
     finally:
-        st.close()
+        if st is not None:
+            st.close()
         if rejected_to is not None:
             rejected_to.close()
     typer.echo(f"imported {stats.accepted} sessions, rejected {stats.rejected} ({stats.per_second:,.0f} sessions/s)")

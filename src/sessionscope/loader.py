@@ -51,7 +51,7 @@ def _place(item: list[Any] | NdjsonLines, offset: int, index: int) -> tuple[str,
     return ("line", item.lines[index][0]) if isinstance(item, NdjsonLines) else ("row", offset + index + 1)
 
 
-def _rejection(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> str:
+def rejection_text(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> str:
     """One rejected record as the import prints it: its place, its sessionId when it has one, every reason."""
     kind, number = _place(item, offset, rejected["index"])
     where = f"{kind} {number}"
@@ -60,7 +60,7 @@ def _rejection(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, A
     return f"{where}{named}: {reasons}"
 
 
-def _rejection_record(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> bytes:
+def rejection_record(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> bytes:
     """One rejected record as a line of the --rejects file: {"line"|"row": n, "sessionId", "errors"}."""
     kind, number = _place(item, offset, rejected["index"])
     prefix = f"{kind} {number}: "
@@ -143,9 +143,9 @@ def load_batches(
         stats.accepted += batch.accepted
         stats.rejected += len(batch.rejected)
         for r in batch.rejected[: max(0, 5 - len(stats.first_errors))]:
-            stats.first_errors.append(_rejection(item, offset, r))
+            stats.first_errors.append(rejection_text(item, offset, r))
         if rejects is not None:
-            rejects.writelines(_rejection_record(item, offset, r) for r in batch.rejected)
+            rejects.writelines(rejection_record(item, offset, r) for r in batch.rejected)
         offset += len(item)
         elapsed = time.perf_counter() - start
         progress.update(task, advance=len(item), rate=f"{offset / elapsed:,.0f}/s" if elapsed > 0 else "")

@@ -390,3 +390,46 @@ def test_help_for_every_command(tmp_path: Path) -> None:
     r = subprocess.run([str(script), "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "Usage" in r.stdout
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_import_through_a_running_server(tmp_path: Path) -> None:
+    """--server: the file goes through POST /v2/ingest/sessions of a server that keeps running; a batch over
+    its limits is split until it fits; lines and rejections are reported as a local import reports them."""
+    server = Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 'sessions.duckdb'}",
+                    extra_env={"SESSIONSCOPE_MAX_BATCH_SESSIONS": "7", "SESSIONSCOPE_MAX_BODY_BYTES": "60000"})
+    a = server.create_app("remote-import")
+    docs = list(generate_sessions(40, days=5, seed=46, now=NOW))
+    lines = [json.dumps(d) for d in docs]
+    lines.insert(5, "{not json")
+    bad = {**docs[0], "sessionId": "bad-remote", "property": {**docs[0]["property"], "durationSec": -2}}
+    lines.insert(30, json.dumps(bad))
+    path = tmp_path / "history.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    server.start()
+    try:
+        args = ("import", str(path), "--app", a.appid, "--server", server.base_url, "--batch-size", "25")
+        env = {**server.env, "SESSIONSCOPE_INGEST_KEY": a.ingest_key}
+        for _ in range(2):  # a second run replaces what the first stored
+            result = cli(env, *args, check=False)
+            assert result.returncode == 3, result
+            assert "imported 40 sessions, rejected 2" in result.stdout, result.stdout
+            assert "rejected: line 6: not valid JSON" in result.stdout, result.stdout
+            assert "rejected: line 31 (bad-remote): property.durationSec: must be a number ≥ 0" in result.stdout
+        with server.client() as client:
+            got, page = {}, 1
+            while page:
+                r = client.get("/v2/session", params={"page": page, "page_size": 500, "filters": json.dumps([ALL_TIME])},
+                               headers=a.read_headers)
+                got |= {s["sessionId"]: s for s in r.json()["data"]}
+                page = r.json()["pagination"]["next"]
+        assert sorted(got) == sorted(d["sessionId"] for d in docs)
+        for d in docs:
+            assert got[d["sessionId"]]["property"]["durationSec"] == d["property"].get("durationSec"), d["sessionId"]
+            assert got[d["sessionId"]]["property"]["uploadedServerTime"] == d["property"]["uploadedServerTime"]
+        wrong = cli({**server.env, "SESSIONSCOPE_INGEST_KEY": "ik_wrong"}, *args, check=False)
+        assert wrong.returncode == 1 and "the server answered 401" in wrong.stderr, wrong
+    finally:
+        server.stop()
+    gone = cli(env, *args, check=False)  # the server stopped: said at once
+    assert gone.returncode == 1 and f"cannot reach {server.base_url}" in gone.stderr, gone
+    assert one_line_failure(cli(server.env, *args, check=False)).startswith("error: --server needs the app's ingest key")
