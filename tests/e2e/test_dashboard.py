@@ -313,6 +313,14 @@ def test_pages_fit_a_phone(browser, site: Site, artifacts: Path) -> None:  # typ
                     return b.x < -0.5 || b.x + b.width > w + 0.5; }).map(t => t.textContent)"""
             )
             assert cut == [], (name, cut)
+            # a chart's labels stay readable: the drawing scrolls in its card rather than shrink to fit
+            smallest = page.evaluate(  # CSS px of a tick's font: its size in the drawing times the drawing's scale
+                """() => Math.min(...[...document.querySelectorAll('svg text.tick')].map(t => {
+                    const svg = t.ownerSVGElement;
+                    return parseFloat(getComputedStyle(t).fontSize) * svg.getBoundingClientRect().width
+                        / svg.viewBox.baseVal.width; }))"""
+            )
+            assert name != "10-phone-analytics" or smallest >= 9.5, smallest
             shot(page, artifacts, name)
     finally:
         context.close()
