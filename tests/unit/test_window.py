@@ -122,3 +122,39 @@ def test_not_on_with_another_date_filter_only_removes_its_day():
 )
 def test_iso_spellings_clients_send_are_read(text, expected):
     assert parse_time(text, param="filters", path="[0].value")[0] == expected
+
+
+def _days_by_definition(w):  # noqa: ANN001, ANN202 - every day, every excluded span tested on it
+    from datetime import timedelta
+
+    day, out = w.lo.date(), []
+    while day <= w.hi.date():
+        start = datetime(day.year, day.month, day.day)
+        end = start + timedelta(days=1) - timedelta(seconds=1)
+        if not any(lo <= max(start, w.lo) and min(end, w.hi) <= hi for lo, hi in w.excluded):
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def test_window_days_skip_the_days_not_on_takes_out() -> None:
+    """window_days (the buckets a time series walks) against its definition: windows cut mid-day, not_on
+    days inside, outside and at the ends of the window, repeated, and a day excluded twice."""
+    from sessionscope.analytics import window_days
+
+    def one(op: str, value: str) -> str:
+        return dr(op, value)[1:-1]
+
+    cases = [
+        [one("between_dates", '{"lower": "2023-01-01T12:00:00Z", "upper": "2023-01-20T06:00:00Z"}')],
+        [one("between_dates", '{"lower": "2023-01-01", "upper": "2023-01-20"}')],
+        [],
+    ]
+    outs = ["2023-01-01", "2023-01-05", "2023-01-05", "2023-01-20", "2022-12-31", "2023-01-21", "2023-01-29"]
+    for base in cases:
+        for n in range(len(outs) + 1):
+            filters = "[" + ", ".join([*base, *(one("not_on", f'"{d}"') for d in outs[:n])]) + "]"
+            w = window(filters)
+            assert list(window_days(w)) == _days_by_definition(w), filters
+    w = window(dr("not_on", '"2023-01-10"'))
+    assert len(w.excluded) == 1 and datetime(2023, 1, 10).date() not in set(window_days(w))
