@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import service, shape
 from .catalog import RESOURCES, Resource
@@ -311,8 +312,22 @@ def _parquet(batches: Iterator[list[Doc]], layout: pa.Schema) -> Iterator[bytes]
     yield sink.take()
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): text that starts with = + - @, a tab or
+# a carriage return, unless it is a plain number ("-5", "+1.5e3"). An app's users write event names and
+# properties, so an export opened in a spreadsheet must not run what they wrote.
+_FORMULA = r"^[=+\-@\t\r]"
+_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+
+
+def _defused(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Text that would start a formula, with a leading `'` (spreadsheets show the text, the quote hidden)."""
+    risky = pc.and_not(pc.match_substring_regex(column, _FORMULA), pc.match_substring_regex(column, _NUMBER))
+    return pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column)
+
+
 def _csv_table(table: pa.Table) -> pa.Table:
-    """Struct columns flattened to `section.key`; lists as JSON text (CSV has no nested values)."""
+    """Struct columns flattened to `section.key`; lists as JSON text (CSV has no nested values); text that
+    would start a spreadsheet formula defused."""
     flat = table.flatten()
     columns = []
     for column in flat.columns:
@@ -320,6 +335,8 @@ def _csv_table(table: pa.Table) -> pa.Table:
             column = pa.array(
                 [None if v is None else orjson.dumps(v).decode() for v in column.to_pylist()], pa.string()
             )
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = _defused(column)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=flat.column_names)
 

