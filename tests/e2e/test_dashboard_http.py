@@ -551,3 +551,18 @@ def test_a_session_pages_way_back_goes_only_to_this_apps_events(site: Site, came
     bad = came_from.format(a=site.a.appid, b=site.b.appid)
     text = get(site, f"{base}?from={quote(bad, safe='')}", token).text
     assert "← Events" not in text and f'<a href="/app/{site.a.appid}/sessions/list/1">← Sessions</a>' in text
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Sec-Fetch-Site": "cross-site"}])
+def test_login_and_logout_forms_from_another_site_are_refused(site: Site, headers: dict) -> None:
+    """Login CSRF: another site's page posting the attacker's app id and key would log the visitor into it."""
+    form = {"appid": site.b.appid, "apikey": site.b.apikey, "next": ""}
+    r = httpx.post(f"{site.base}/login", data=form, headers=headers, follow_redirects=False, timeout=30)
+    assert r.status_code == 403 and "set-cookie" not in r.headers and "sent from another site" in r.text
+    r = httpx.post(f"{site.base}/logout", data={"appid": site.a.appid}, headers=headers, follow_redirects=False,
+                   timeout=30)
+    assert r.status_code == 403 and "set-cookie" not in r.headers
+    own = {"Origin": site.base, "Sec-Fetch-Site": "same-origin"}  # the page's own form, as a browser sends it
+    r = httpx.post(f"{site.base}/login", data=form, headers=own, follow_redirects=False, timeout=30)
+    assert r.status_code == 303 and COOKIE in r.headers["set-cookie"]

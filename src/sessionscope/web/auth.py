@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -123,8 +123,34 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def cross_site(request: Request, settings: Settings) -> bool:
+    """A form POST another site's page made the browser send (login CSRF: logging a visitor into the
+    attacker's app). Browsers say where a POST comes from (`Origin`, `Sec-Fetch-Site`); a client that says
+    nothing (a script, an old browser) is let through, as it cannot carry a visitor's cookies anyway."""
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    own = {_origin(str(request.base_url)), _origin(settings.public_url)}
+    return origin.lower() not in own
+
+
+def _refused(request: Request) -> Response:
+    context = {"next": "", "appid": "", "error": "This form was sent from another site; log in from this page.",
+               "notice": None}
+    return page(request, "login.html", context, status_code=403)
+
+
 @router.post("/login")
 async def login(request: Request, store: StoreDep, settings: SettingsDep, secret: SecretDep) -> Response:
+    if cross_site(request, settings):
+        return _refused(request)
     form = await _form(request)
     appid = form.get("appid", "").strip().lower()
     key = form.get("apikey", "").strip()
@@ -171,6 +197,9 @@ def _logout(appid: str, settings: Settings) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, settings: SettingsDep) -> Response:
-    """Log out (the page's Log out button). POST only: a link or an image on another site cannot."""
+    """Log out (the page's Log out button). POST only: a link or an image on another site cannot, nor
+    another site's form."""
+    if cross_site(request, settings):
+        return _refused(request)
     form = await _form(request)
     return _logout(form.get("appid", ""), settings)
