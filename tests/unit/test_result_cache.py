@@ -240,3 +240,36 @@ def test_chdb_writes_read_the_engine_not_kept_results(tmp_path: Path):
         assert rows == [("a", True), ("b", False), ("c", True)]
     finally:
         store.close()
+
+
+def test_reads_of_no_app_cannot_push_an_apps_results_out():
+    """Key checks for made-up app ids (anyone can send them) are reads of no app: they have a share of their
+    own, and an app's kept results stay."""
+    cache = ResultCache(max_entries=16)
+    with reading(APP):
+        cache.rows("q", [APP], lambda: [("kept",)])
+    for i in range(300):  # 300 requests with random app ids and no valid key
+        cache.rows("SELECT apikey_hash FROM apps WHERE appid = $1", [f"{i:024x}"], lambda: [])
+    with reading(APP):
+        assert cache.rows("q", [APP], lambda: [("recomputed",)]) == [("kept",)]
+    assert len(cache._unscoped) == cache.max_unscoped == 2
+
+
+def test_a_large_key_is_not_kept():
+    """A read whose key is over MAX_KEY_BYTES (a 30 MB list of filter values) runs and is not kept; under
+    cached_only it is a miss at once."""
+    from sessionscope.store.results import MAX_KEY_BYTES
+
+    cache = ResultCache(max_entries=8)
+    huge = ["x" * 1000] * (MAX_KEY_BYTES // 1000 + 1)
+    with reading(APP):
+        assert cache.rows("q", [APP, huge], lambda: [(1,)]) == [(1,)]
+        assert cache.rows("q", [APP, huge], lambda: [(2,)]) == [(2,)]
+        with cached_only(), pytest.raises(NotCached):
+            cache.rows("q", [APP, huge], lambda: [(3,)])
+        small = huge[:10]
+        cache.rows("q", [APP, small], lambda: [(4,)])
+        assert cache.rows("q", [APP, small], lambda: [(5,)]) == [(4,)]
+    answer = ("answer", "/v2/session", APP, b"", b"x" * (MAX_KEY_BYTES + 1), 0)
+    assert cache.kept(answer, lambda: b"a", lambda _: True, app=APP) == b"a"
+    assert cache.kept(answer, lambda: b"b", lambda _: True, app=APP) == b"b"

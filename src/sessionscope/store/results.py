@@ -11,7 +11,8 @@ the work again where it may wait.
 
 Exactness: the version is bumped after a write commits and before the write is acknowledged, so a request
 sent after an ingest request returned never sees a result from before it. Only results of at most
-`max_rows` rows are kept, and at most `max_entries` of them (least recently used go first).
+`max_rows` rows are kept, and at most `max_entries` of them (least recently used go first), under keys of
+at most MAX_KEY_BYTES; reads of no app have an eighth of that number to themselves.
 
 Per app: a write that names its app (a batch of sessions, a replay) discards only what was read for that
 app, and what was read for no app in particular. A read names its app with `reading(appid)`; the API's
@@ -82,16 +83,39 @@ def _frozen(value: Any) -> Any:
     raise TypeError(f"cannot key a cached result on a {type(value).__name__}")
 
 
+# A key (the request's body and query string, or a query's text and values) larger than this is not kept:
+# 256 entries of 30 MB filter lists held gigabytes, for requests that are rarely sent twice.
+MAX_KEY_BYTES = 64 * 1024
+
+
+def _key_fits(value: Any, budget: int = MAX_KEY_BYTES) -> int:
+    """What is left of `budget` after `value`'s size (text and bytes by length, anything else 8); negative
+    once over it (it stops counting there, so a huge key costs no more than a small one)."""
+    if isinstance(value, str | bytes):
+        return budget - len(value)
+    if isinstance(value, tuple):
+        for v in value:
+            budget = _key_fits(v, budget)
+            if budget < 0:
+                break
+        return budget
+    return budget - 8
+
+
 class ResultCache:
     def __init__(self, max_entries: int = 256, max_rows: int = 5_000) -> None:
         self.max_entries = max_entries
+        # results read for no app (key checks of any app id, sent by anyone): a share of their own, so that
+        # requests with made-up app ids cannot push the apps' results out
+        self.max_unscoped = max(1, max_entries // 8)
         self.max_rows = max_rows
         self.version = 0  # committed writes so far, of any app or none
         self._global = 0  # writes of no app in particular: they stale every result
         self._apps: dict[str, int] = {}  # writes of each app: they stale that app's results
         self.hits = self.misses = 0
         # (the app read for or None, key) -> rows, or whole answers (api/reads.py)
-        self._entries: OrderedDict[tuple[str | None, Any], Any] = OrderedDict()
+        self._entries: OrderedDict[tuple[str | None, Any], Any] = OrderedDict()  # reads of an app
+        self._unscoped: OrderedDict[tuple[str | None, Any], Any] = OrderedDict()  # reads of no app
         self._lock = threading.Lock()
 
     def bump(self, app: str | None = None) -> None:
@@ -99,12 +123,13 @@ class ResultCache:
         no app, every kept result is."""
         with self._lock:
             self.version += 1
+            self._unscoped.clear()  # every write discards the reads of no app
             if app is None:
                 self._global += 1
                 self._entries.clear()
                 return
             self._apps[app] = self._apps.get(app, 0) + 1
-            for key in [k for k in self._entries if k[0] is None or k[0] == app]:
+            for key in [k for k in self._entries if k[0] == app]:
                 del self._entries[key]
 
     def _stamp(self, app: str | None) -> tuple[int, ...]:
@@ -140,22 +165,25 @@ class ResultCache:
         writes of no app, discard it), or None (every write does). `engine_read`: `run` waits for the
         engine, so under `cached_only()` a miss raises NotCached instead (uncounted); otherwise `run` itself
         decides (api/reads.py keeps whole answers, computed from kept rows)."""
+        keyed = _key_fits(key) >= 0
         key = (app, key)  # a result read for an app is only ever served to a read of that app
+        entries = self._entries if app is not None else self._unscoped
+        limit = self.max_entries if app is not None else self.max_unscoped
         with self._lock:
             stamp = self._stamp(app)
-            found = self._entries.get(key)
+            found = entries.get(key) if keyed else None
             if found is not None:
-                self._entries.move_to_end(key)
+                entries.move_to_end(key)
                 self.hits += 1
                 return found
             if engine_read and _CACHED_ONLY.get():
                 raise NotCached
             self.misses += 1
         value = run()
-        if keep(value):
+        if keyed and keep(value):
             with self._lock:
                 if stamp == self._stamp(app):  # no write that stales it committed while it ran
-                    self._entries[key] = value
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                    entries[key] = value
+                    while len(entries) > limit:
+                        entries.popitem(last=False)
         return value
