@@ -67,3 +67,21 @@ def test_wrong_keys_do_not_spend_an_apps_budget(limited) -> None:
 def test_off_by_default(loaded) -> None:
     codes = {loaded.client.get("/v2/session", params={"page_size": 1}, headers=loaded.a.read_headers).status_code for _ in range(30)}
     assert codes == {200}
+
+
+def test_dashboard_pages_take_from_the_same_budget(limited) -> None:
+    """A dashboard page runs the same queries as the API (an analytics page, many): it takes one request from
+    the app's budget, and over it is a 429 page with Retry-After, not a way around the limit."""
+    server, a, b = limited
+    with server.client() as client:
+        r = client.post("/login", data={"appid": a.appid, "apikey": a.apikey, "next": ""})
+        assert r.status_code == 303, r.status_code  # the cookie is kept by the client
+        time.sleep(1.1)
+        page = f"/app/{a.appid}/analytics?g1=device_model"
+        codes = [client.get(page).status_code for _ in range(2)]
+        assert codes == [200, 200]
+        r = client.get(page)
+        assert r.status_code == 429 and r.headers["retry-after"] == "1" and "Too many requests" in r.text
+        assert "this app may make 2 requests per second" in r.text
+        assert client.get("/v2/session", headers=a.read_headers).status_code == 429  # one budget
+        assert client.get("/v2/session", headers=b.read_headers).status_code == 200

@@ -89,8 +89,21 @@ def _reads_of_app(page_view: Callable[..., Response]) -> Callable[..., Response]
 
 
 def _guard(request: Request, appid: str) -> Viewer | Response:
+    """The logged-in viewer of `appid`'s pages, or the response instead: the login page, or a 429 when the
+    app is over its rate limits (a page takes one request from the app's budget, as an API read does)."""
     who = viewer(request, appid)
-    return who if who is not None else login_redirect(request)
+    if who is None:
+        return login_redirect(request)
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        try:
+            limiter.check(appid)
+        except ApiError as exc:
+            context = {"appid": appid, "app_name": who.app_name, "message": exc.message}
+            response = page(request, "rate_limited.html", context, status_code=exc.status)
+            response.headers.update(exc.headers)
+            return response
+    return who
 
 
 def _form_redirect(request: Request, list_path: str) -> Response | None:
