@@ -433,9 +433,10 @@ def test_oversized_bodies_are_413(world: World) -> None:
         ),
         world,
     )
-    # a video over its limit: refused, no file left behind
+    # a video over its limit, for a session the app holds: refused, no file left behind
+    some = world.client.get("/v2/session", params={"page_size": 1}, headers=world.a.read_headers).json()["data"]
     r = world.client.put(
-        "/v2/ingest/sessions/" + "x" + "/video",
+        "/v2/ingest/sessions/" + some[0]["sessionId"] + "/video",
         content=b"\x00" * (MAX_VIDEO + 1),
         headers={**world.a.ingest_headers, "Content-Type": "video/mp4"},
     )

@@ -24,7 +24,7 @@ ALL_TIME = {
 SECRET = b"test-secret-key-0123456789abcdef"  # what support.server configures
 MAX_VIDEO = 65_536
 NO_VIDEO = "No video available for this session"
-SESSIONS = ("v-mp4", "v-none", "v-big", "v-webm", "v-replace", "v-resend", "v-empty")
+SESSIONS = ("v-mp4", "v-none", "v-big", "v-webm", "v-replace", "v-resend", "v-empty", "v-format")
 
 
 def doc(sid: str, **prop: object) -> dict:
@@ -255,3 +255,16 @@ def test_a_documents_own_has_video_is_kept_and_video_says_none_is_stored(ctx: Ct
     flt = [ALL_TIME, {"attribute": "session_has_video", "operator": "equal", "value": True}]
     r = ctx.client.get("/v2/session", params={"filters": json.dumps(flt), "page_size": 500}, headers=ctx.a.read_headers)
     assert "v-elsewhere" in {x["sessionId"] for x in r.json()["data"]}
+
+
+def test_a_video_for_no_session_is_refused_before_its_body_and_a_replaced_format_leaves_no_file(ctx: Ctx) -> None:
+    """404 for a session the app does not hold comes before the body is read (not a 413, nothing written to
+    disk); a replay sent again as webm after mp4 leaves one file, the webm."""
+    assert_error(upload(ctx, "no-such-session", os.urandom(MAX_VIDEO + 1)), 404)
+    assert part_files(ctx) == []
+    assert upload(ctx, "v-format", os.urandom(1_000)).status_code == 200
+    webm = os.urandom(1_200)
+    assert upload(ctx, "v-format", webm, "video/webm").status_code == 200
+    folder = ctx.server.data_dir / "videos" / ctx.a.appid
+    assert sorted(p.name for p in folder.glob("v-format.*")) == ["v-format.webm"]
+    assert httpx.get(sessions(ctx, with_video="true")["v-format"]["video"], timeout=30).content == webm

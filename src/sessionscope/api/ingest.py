@@ -54,6 +54,10 @@ async def ingest_sessions(request: Request, appid: IngestAppDep, settings: Setti
     return JSON(result)
 
 
+def _no_session(session_id: str) -> ApiError:
+    return ApiError(404, f"no session {session_id} in this app; ingest the session before its video")
+
+
 @router.put("/sessions/{session_id}/video", response_class=JSON, summary="Upload a session's replay video")
 async def upload_video(
     request: Request,
@@ -68,6 +72,9 @@ async def upload_video(
     ext = VIDEO_TYPES.get(content_type)
     if ext is None:
         raise bad_request(f"Content-Type must be one of {', '.join(VIDEO_TYPES)}, got {content_type or 'none'!r}", param="Content-Type")
+    # before reading the body: a video for no session is refused without writing it to disk first
+    if not await run_in_threadpool(service.has_session, store, appid, session_id):
+        raise _no_session(session_id)
     folder = settings.data_dir / "videos" / appid
     final = folder / f"{session_id}.{ext}"
     temp = folder / f".{session_id}.{uuid.uuid4().hex}.part"
@@ -82,7 +89,7 @@ async def upload_video(
                         raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes", param="body")
                     out.write(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                await run_in_threadpool(os.fsync, out.fileno())  # seconds for a large file: not on the loop
             if size == 0:
                 raise bad_request("the video body is empty", param="body")
             os.replace(temp, final)
@@ -94,5 +101,7 @@ async def upload_video(
             temp.unlink()
     if not stored:
         final.unlink(missing_ok=True)
-        raise ApiError(404, f"no session {session_id} in this app; ingest the session before its video")
+        raise _no_session(session_id)
+    for other in set(VIDEO_TYPES.values()) - {ext}:  # a replay sent again in the other format replaces it
+        (folder / f"{session_id}.{other}").unlink(missing_ok=True)
     return JSON({"success": True, "sessionId": session_id, "bytes": size, "contentType": content_type})
