@@ -433,3 +433,12 @@ def test_import_through_a_running_server(tmp_path: Path) -> None:
     gone = cli(env, *args, check=False)  # the server stopped: said at once
     assert gone.returncode == 1 and f"cannot reach {server.base_url}" in gone.stderr, gone
     assert one_line_failure(cli(server.env, *args, check=False)).startswith("error: --server needs the app's ingest key")
+
+
+def test_a_new_data_directory_is_private(tmp_path: Path) -> None:
+    """Sessions are personal data: the data directory a command creates is readable by its owner only."""
+    data_dir = tmp_path / "srv" / "data"
+    env = Server(data_dir=data_dir, store_url=f"duckdb:///{data_dir / 'sessions.duckdb'}").env
+    cli(env, "apps", "create", "private", "--json")
+    assert (data_dir / "sessions.duckdb").exists()
+    assert data_dir.stat().st_mode & 0o777 == 0o700, oct(data_dir.stat().st_mode)

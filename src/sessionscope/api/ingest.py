@@ -81,7 +81,7 @@ async def upload_video(
     size = 0
     try:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             with open(temp, "wb") as out:
                 async for chunk in request.stream():
                     size += len(chunk)

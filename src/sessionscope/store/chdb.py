@@ -24,7 +24,7 @@ class ChdbDriver:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        Path(path).mkdir(parents=True, exist_ok=True)
+        Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
         self._local = threading.local()
         self._conns: list[chdb.state.sqlitelike.Connection] = []
         self._lock = threading.Lock()

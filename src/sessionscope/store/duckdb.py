@@ -237,7 +237,7 @@ class DuckDBStore:
     ) -> None:
         self.path = path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # sessions are personal data
         # Checkpoint less often than DuckDB's 16 MB default: each checkpoint rewrites the table's last,
         # partly filled row group, so frequent ones made bulk ingestion several times slower.
         # Commits still sync the WAL, so durability is unchanged; replay after a crash reads at most this much.
