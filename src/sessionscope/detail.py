@@ -14,7 +14,7 @@ from .catalog import SESSIONS
 from .query.plan import plan_list
 from .query.render import SqlBuilder, render_list
 from .query.validate import parse_list
-from .service import NO_VIDEO, session_url, video_link
+from .service import NO_VIDEO, session_url, video_key, video_link
 from .settings import Settings
 from .store import Store
 
@@ -72,7 +72,7 @@ def session_detail(
     row = rows[0]
     video = None
     if session_id in store.videos_for(appid, [session_id]):
-        video = video_link(settings, secret, appid, session_id, now)
+        video = video_link(settings, secret, appid, session_id, now, video_key(store, secret, appid))
     doc = shape.session_doc(row, url=session_url(settings, appid, session_id), video=video or NO_VIDEO)
     screens = [s for s in (row[len(shape.SESSION_COLUMNS)] or []) if s is not None]
     return SessionDetail(doc, screens, _events(store, appid, session_id), video)

@@ -33,9 +33,18 @@ def session_url(settings: Settings, appid: str, session_id: str) -> str:
     return f"{settings.public_url.rstrip('/')}/app/{appid}/sessions/list/1/{session_id}"
 
 
-def video_link(settings: Settings, secret: bytes, appid: str, session_id: str, now: datetime) -> str:
+def video_key(store: Store, secret: bytes, appid: str) -> str:
+    """What a video link carries of the app's data access key: rotating the key ends the links it handed out
+    (api/video.py compares), as it ends dashboard logins."""
+    from .apps import dashboard_identity
+
+    identity = dashboard_identity(store, appid)
+    return signing.key_fingerprint(secret, identity[1] if identity else "")
+
+
+def video_link(settings: Settings, secret: bytes, appid: str, session_id: str, now: datetime, key: str) -> str:
     expires = int(now.timestamp()) + settings.video_link_ttl_seconds
-    token = signing.sign(secret, "video", {"a": appid, "s": session_id}, expires)
+    token = signing.sign(secret, "video", {"a": appid, "s": session_id, "k": key}, expires)
     return f"{settings.public_url.rstrip('/')}/v2/video/{token}"
 
 
@@ -56,12 +65,13 @@ def list_sessions(
     if with_video and rows:
         ids = [shape.column(r, "session_id") for r in rows]
         videos = set(store.videos_for(appid, ids))
+    key = video_key(store, secret, appid) if videos else ""
     data = []
     for row in rows:
         sid = shape.column(row, "session_id")
         video = None
         if with_video:
-            video = video_link(settings, secret, appid, sid, now) if sid in videos else NO_VIDEO
+            video = video_link(settings, secret, appid, sid, now, key) if sid in videos else NO_VIDEO
         data.append(shape.session_doc(row, url=session_url(settings, appid, sid), video=video))
     return _paged(spec, data, has_next)
 

@@ -17,6 +17,12 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def key_fingerprint(secret: bytes, key_hash: str) -> str:
+    """A token's mark of the key it was issued under (from the key's stored hash): a rotated key's tokens
+    stop matching. Not the hash itself, so a token does not carry what the store keeps."""
+    return hmac.new(secret, key_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def sign(secret: bytes, purpose: str, payload: dict, expires_at: int) -> str:
     body = _b64(orjson.dumps({"p": purpose, "d": payload, "e": expires_at}))
     mac = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())

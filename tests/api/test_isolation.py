@@ -493,6 +493,11 @@ def test_rotated_keys_stop_working_at_once(fresh_server: Server) -> None:
             == 1
         )
         assert c.get("/v2/session", headers=a.read_headers).status_code == 200
+        put = c.put("/v2/ingest/sessions/rot-1/video", content=b"\x00\x00\x00\x18ftypmp42" + b"v" * 64,
+                    headers={**a.ingest_headers, "Content-Type": "video/mp4"})
+        assert put.status_code == 200, put.text
+        link = c.get("/v2/session", params={"with_video": "true"}, headers=a.read_headers).json()["data"][0]["video"]
+        assert c.get(link).status_code == 200
     fresh_server.stop()
     out = cli(fresh_server.env, "apps", "rotate-key", a.appid, "--json").stdout
     rotated = json.loads(out)
@@ -509,6 +514,11 @@ def test_rotated_keys_stop_working_at_once(fresh_server: Server) -> None:
         assert old_read.status_code == 401 and old_read.content == wrong_read.content
         r = c.get("/v2/session", headers=new.read_headers)
         assert r.status_code == 200 and [x["sessionId"] for x in r.json()["data"]] == ["rot-1"]
+        # a video link handed out under the old data key ends with it; the new key's links work
+        gone = c.get(link)
+        assert gone.status_code == 403 and "rotated" in gone.json()["error"]["message"], gone.text
+        fresh = c.get("/v2/session", params={"with_video": "true"}, headers=new.read_headers).json()["data"][0]
+        assert c.get(fresh["video"]).status_code == 200
         r = c.post("/v2/ingest/sessions", json=[small("rot-old", "R#1")], headers=a.ingest_headers)
         assert r.status_code == 401
         for secret in (a.apikey, a.ingest_key, new.apikey, new.ingest_key):

@@ -166,8 +166,11 @@ def test_tampered_token_is_403(ctx: Ctx) -> None:
     # a validly signed link for another purpose, or for a session without a video
     other = signing.sign(SECRET, "dashboard", {"a": ctx.a.appid, "s": "v-mp4"}, int(time.time()) + 600)
     assert_error(ctx.client.get(f"/v2/video/{other}"), 403)
-    none = signing.sign(SECRET, "video", {"a": ctx.a.appid, "s": "v-none"}, int(time.time()) + 600)
+    key = signing.verify(SECRET, "video", token, int(time.time()))["k"]  # the app's current key, as links carry it
+    none = signing.sign(SECRET, "video", {"a": ctx.a.appid, "s": "v-none", "k": key}, int(time.time()) + 600)
     assert_error(ctx.client.get(f"/v2/video/{none}"), 404)
+    unkeyed = signing.sign(SECRET, "video", {"a": ctx.a.appid, "s": "v-mp4"}, int(time.time()) + 600)
+    assert_error(ctx.client.get(f"/v2/video/{unkeyed}"), 403)  # signed, but under no key of the app
 
 
 def test_upload_errors(ctx: Ctx) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from fastapi import APIRouter
 from starlette.responses import FileResponse
 
-from .. import signing
+from .. import service, signing
 from ..errors import ApiError
 from .deps import SecretDep, StoreDep
 
@@ -20,6 +21,10 @@ def download_video(token: str, store: StoreDep, secret: SecretDep) -> FileRespon
     if payload is None:
         raise ApiError(403, "This video link is invalid or has expired; request the session list with with_video=true for a new one.")
     appid, session_id = payload.get("a"), payload.get("s")
+    key = service.video_key(store, secret, str(appid))
+    if not hmac.compare_digest(str(payload.get("k", "")).encode(), key.encode()):  # the key was rotated since
+        raise ApiError(403, "This video link was issued under a data access key that has been rotated; request the "
+                            "session list with with_video=true for a new one.")
     found = store.videos_for(str(appid), [str(session_id)])
     if str(session_id) not in found:
         raise ApiError(404, "No video is stored for this session.")

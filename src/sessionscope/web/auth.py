@@ -8,7 +8,6 @@ form's POST body: never in a URL, never in a log line.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from dataclasses import dataclass
@@ -40,10 +39,6 @@ class Viewer:
     app_name: str
 
 
-def _fingerprint(secret: bytes, key_hash: str) -> str:
-    return hmac.new(secret, key_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def app_home(appid: str) -> str:
     return f"/app/{appid}/sessions/list/1"
 
@@ -64,7 +59,7 @@ def viewer(request: Request, appid: str) -> Viewer | None:
     if identity is None:
         return None
     name, key_hash = identity
-    if not hmac.compare_digest(str(payload.get("k", "")), _fingerprint(request.app.state.secret, key_hash)):
+    if not hmac.compare_digest(str(payload.get("k", "")), signing.key_fingerprint(request.app.state.secret, key_hash)):
         return None  # the key was rotated since this login
     request.state.appid = appid
     return Viewer(appid, name)
@@ -167,7 +162,7 @@ def set_login_cookie(response: Response, store: Store, settings: Settings, secre
     identity = apps.dashboard_identity(store, appid)
     assert identity is not None
     expires = int(time.time()) + LOGIN_SECONDS
-    token = signing.sign(secret, PURPOSE, {"a": appid, "k": _fingerprint(secret, identity[1])}, expires)
+    token = signing.sign(secret, PURPOSE, {"a": appid, "k": signing.key_fingerprint(secret, identity[1])}, expires)
     response.set_cookie(
         COOKIE,
         token,
