@@ -158,3 +158,30 @@ def test_window_days_skip_the_days_not_on_takes_out() -> None:
             assert list(window_days(w)) == _days_by_definition(w), filters
     w = window(dr("not_on", '"2023-01-10"'))
     assert len(w.excluded) == 1 and datetime(2023, 1, 10).date() not in set(window_days(w))
+
+
+def test_series_days_step_by_bucket_and_meet_the_same_buckets() -> None:
+    """A week or month series steps from bucket to bucket; the buckets it meets are those a walk over every
+    day meets, in the same order (windows cut mid-bucket, across years, with and without not_on)."""
+    from sessionscope.analytics import bucket_start, series_days, window_days
+
+    def one(op: str, value: str) -> str:
+        return dr(op, value)[1:-1]
+
+    spans = ['{"lower": "2021-12-15T08:00:00Z", "upper": "2023-02-03"}', '{"lower": "2023-01-02", "upper": "2023-01-02"}',
+             '{"lower": "2020-02-29", "upper": "2021-03-01T01:00:00Z"}']
+    for span in spans:
+        for extra in ("", ", " + one("not_on", '"2022-03-01"')):
+            w = window("[" + one("between_dates", span) + extra + "]")
+            for units in (["week"], ["month"], ["day"], ["week", "month"]):
+                def starts(days, units=units):  # noqa: ANN001, ANN202
+                    out: list = []
+                    for d in days:
+                        combo = tuple(bucket_start(u, d) for u in units)
+                        if not out or out[-1] != combo:
+                            out.append(combo)
+                    return out
+
+                assert starts(series_days(units, w)) == starts(window_days(w)), (span, extra, units)
+    all_time = window("[" + one("between_dates", '{"lower": "1900-01-01", "upper": "2999-12-31"}') + "]")
+    assert sum(1 for _ in series_days(["month"], all_time)) == 1100 * 12
