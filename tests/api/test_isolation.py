@@ -473,7 +473,8 @@ def test_tampered_video_token_cannot_fetch_another_apps_video(world: World) -> N
         assert body["success"] is False and body["error"]["status"] == 403
         assert VIDEO_B[:64] not in r.content and VIDEO_A[:64] not in r.content
     # a correctly signed token for A's "shared-1" must not serve B's video of its own "shared-1"
-    forged = signing.sign(SECRET, "video", {"a": world.a.appid, "s": "shared-1"}, int(time.time()) + 600)
+    key = payload["d"]["k"]  # A's key fingerprint, as A's links carry it
+    forged = signing.sign(SECRET, "video", {"a": world.a.appid, "s": "shared-1", "k": key}, int(time.time()) + 600)
     r = world.client.get(f"/v2/video/{forged}")
     assert r.status_code == 404, r.status_code
     assert VIDEO_B[:64] not in r.content
