@@ -10,9 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from .query.render import SqlBuilder
+from .query.render import bound
 from .store import Store
 
 APPID_RE = re.compile(r"^[0-9a-f]{24}$")
@@ -43,20 +42,13 @@ def new_key(kind: str) -> str:
     return prefix + secrets.token_urlsafe(24)
 
 
-def _bound(store: Store, sql: str, **values: tuple[Any, str]) -> tuple[str, Any]:
-    """`sql` with each {name} replaced by the store's placeholder for its (value, type), and the bound values:
-    the same statements run on every engine."""
-    b = SqlBuilder(store.dialect)
-    return sql.format(**{name: b.bind(value, kind) for name, (value, kind) in values.items()}), b.params()
-
-
 def create_app(store: Store, name: str) -> Credentials:
     appid = secrets.token_hex(12)
     apikey, ingest_key = new_key("apikey"), new_key("ingest_key")
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     store.execute(
-        *_bound(
-            store,
+        *bound(
+            store.dialect,
             "INSERT INTO apps (appid, name, apikey_hash, ingest_key_hash, created_at) VALUES ({a}, {n}, {k}, {i}, {t})",
             a=(appid, "String"),
             n=(name, "String"),
@@ -75,7 +67,7 @@ def list_apps(store: Store) -> list[App]:
 
 def find_app(store: Store, name: str) -> App | None:
     rows = store.query(
-        *_bound(store, "SELECT appid, name, created_at FROM apps WHERE name = {n} ORDER BY created_at LIMIT 1", n=(name, "String"))
+        *bound(store.dialect, "SELECT appid, name, created_at FROM apps WHERE name = {n} ORDER BY created_at LIMIT 1", n=(name, "String"))
     )
     return App(*rows[0]) if rows else None
 
@@ -84,12 +76,12 @@ def rotate_key(store: Store, appid: str, kind: str) -> str:
     """Replace one key of an app; the old key stops working at once. Returns the new key."""
     if kind not in KEY_KINDS:
         raise ValueError(f"key kind must be one of {', '.join(KEY_KINDS)}")
-    if not APPID_RE.match(appid) or not store.query(*_bound(store, "SELECT 1 FROM apps WHERE appid = {a}", a=(appid, "String"))):
+    if not APPID_RE.match(appid) or not store.query(*bound(store.dialect, "SELECT 1 FROM apps WHERE appid = {a}", a=(appid, "String"))):
         raise LookupError(f"no app with id {appid}")
     key = new_key(kind)
     column = {"apikey": "apikey_hash", "ingest_key": "ingest_key_hash"}[kind]  # identifiers from a fixed table
     store.execute(
-        *_bound(store, f"UPDATE apps SET {column} = {{k}} WHERE appid = {{a}}", k=(hash_key(key), "String"), a=(appid, "String"))
+        *bound(store.dialect, f"UPDATE apps SET {column} = {{k}} WHERE appid = {{a}}", k=(hash_key(key), "String"), a=(appid, "String"))
     )
     return key
 
@@ -101,7 +93,7 @@ def authenticate(store: Store, appid: str | None, key: str | None, kind: str) ->
         hmac.compare_digest(hash_key(key or ""), "0" * 64)
         return False
     column = {"apikey": "apikey_hash", "ingest_key": "ingest_key_hash"}[kind]
-    rows = store.query(*_bound(store, f"SELECT {column} FROM apps WHERE appid = {{a}}", a=(appid, "String")))
+    rows = store.query(*bound(store.dialect, f"SELECT {column} FROM apps WHERE appid = {{a}}", a=(appid, "String")))
     expected = rows[0][0] if rows else "0" * 64
     return hmac.compare_digest(hash_key(key), expected) and bool(rows)
 
@@ -110,7 +102,7 @@ def dashboard_identity(store: Store, appid: str) -> tuple[str, str] | None:
     """(name, data access key hash) of an app, for dashboard logins; None when there is no such app."""
     if not APPID_RE.match(appid):
         return None
-    rows = store.query(*_bound(store, "SELECT name, apikey_hash FROM apps WHERE appid = {a}", a=(appid, "String")))
+    rows = store.query(*bound(store.dialect, "SELECT name, apikey_hash FROM apps WHERE appid = {a}", a=(appid, "String")))
     return (rows[0][0], rows[0][1]) if rows else None
 
 

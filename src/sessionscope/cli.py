@@ -393,7 +393,7 @@ def copy_(
         TimeRemainingColumn,
     )
 
-    from .copy import copy_store, count_rows, refuse_held
+    from .copy import copy_store
     from .store import embedded_path, open_store
 
     if source == target:
@@ -409,14 +409,21 @@ def copy_(
         return
     columns = [TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
     try:
-        if not replace:
-            refuse_held(src, dst)  # before the progress bars: a refusal is the only output
-        with Progress(*columns) as progress:
-            tasks = {t: progress.add_task(t, total=n) for t, n in count_rows(src).items()}
+        progress = Progress(*columns)
+        tasks: dict[str, Any] = {}  # the bars appear once the copy begins: a refusal is the only output
+
+        def begin(totals: dict[str, int]) -> None:
+            progress.start()
+            tasks.update({t: progress.add_task(t, total=n) for t, n in totals.items()})
+
+        try:
             stats = copy_store(
-                src, dst, batch_rows=batch_size, replace=replace,
+                src, dst, batch_rows=batch_size, replace=replace, started=begin,
                 progress=lambda t, n: progress.update(tasks[t], completed=n),
             )
+        finally:
+            if tasks:  # a Progress stopped before it started still prints a line
+                progress.stop()
     except ValueError as exc:  # a refusal (TargetHoldsApps) included
         _fail(str(exc))
         return

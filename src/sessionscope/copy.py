@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .query.render import SqlBuilder
+from .query.render import bound
 from .store import Store
 from .store.ch_common import ClickHouseStore
 from .store.schema import EVENT_COLUMNS, EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA
@@ -40,7 +40,7 @@ COLUMNS = {
 }
 APP_COLUMNS = ("appid", "name", "apikey_hash", "ingest_key_hash", "created_at")
 
-# (table, rows done) after each batch; called once with the totals first
+# (table, rows done) after each batch
 Progress = Callable[[str, int], None]
 
 
@@ -65,11 +65,6 @@ class CopyStats:
     copied: dict[str, int] = field(default_factory=lambda: {"apps": 0, "sessions": 0, "events": 0, "videos": 0})
 
 
-def _bound(store: Store, sql: str, **values: tuple[Any, str]) -> tuple[str, Any]:
-    b = SqlBuilder(store.dialect)
-    return sql.format(**{k: b.bind(v, kind) for k, (v, kind) in values.items()}), b.params()
-
-
 def _empty(store: Store) -> Any:
     return {} if store.dialect.named_params else []
 
@@ -83,7 +78,7 @@ def count_rows(source: Store) -> dict[str, int]:
 
 def _sessions(store: Store, appid: str, *extra: str) -> tuple:
     sql = "SELECT count(DISTINCT session_id), max(uploaded_at)" + "".join(extra) + " FROM sessions WHERE app_id = {a}"
-    return store.query(*_bound(store, sql, a=(appid, "String")))[0]
+    return store.query(*bound(store.dialect, sql, a=(appid, "String")))[0]
 
 
 def held(source: Store, target: Store, apps: list[tuple]) -> list[Held]:
@@ -113,41 +108,33 @@ def _apps(source: Store) -> list[tuple]:
     return source.query(f"SELECT {', '.join(APP_COLUMNS)} FROM apps ORDER BY created_at, appid", _empty(source))
 
 
-def _require_clickhouse(target: Store) -> None:
-    if not isinstance(target, ClickHouseStore):
-        raise ValueError("the target of a copy must be a ClickHouse store (clickhouse://... or chdb:///...)")
-
-
-def refuse_held(source: Store, target: Store) -> None:
-    """Raise `TargetHoldsApps` when the target already holds any of the source's apps."""
-    _require_clickhouse(target)
-    if found := held(source, target, _apps(source)):
-        raise TargetHoldsApps(_refusal(found))
-
-
 def copy_store(
     source: Store,
     target: Store,
     *,
     batch_rows: int = 100_000,
     progress: Progress | None = None,
+    started: Callable[[dict[str, int]], None] | None = None,
     replace: bool = False,
 ) -> CopyStats:
     """Copy every app and its rows from `source` into `target` (a ClickHouse or chDB store).
 
-    A target that already holds any of the apps raises `TargetHoldsApps` (before anything is written)
-    unless `replace`, which deletes the target's rows for each app before copying it.
-    """
-    if not replace:
-        refuse_held(source, target)
-    _require_clickhouse(target)
+    A target that already holds any of the apps raises `TargetHoldsApps` before anything is written, unless
+    `replace`, which deletes the target's rows for each app before copying it. `started` gets the source's
+    row counts once the copy begins (a refused copy never begins)."""
+    if not isinstance(target, ClickHouseStore):
+        raise ValueError("the target of a copy must be a ClickHouse store (clickhouse://... or chdb:///...)")
     apps = _apps(source)
+    if not replace and (found := held(source, target, apps)):
+        raise TargetHoldsApps(_refusal(found))
     stats = CopyStats(totals=count_rows(source))
+    if started:
+        started(stats.totals)
     for appid, name, apikey_hash, ingest_key_hash, created_at in apps:
         target.remove_app(appid)
         target.execute(
-            *_bound(
-                target,
+            *bound(
+                target.dialect,
                 f"INSERT INTO apps ({', '.join(APP_COLUMNS)}) VALUES ({{a}}, {{n}}, {{k}}, {{i}}, {{t}})",
                 a=(appid, "String"),
                 n=(name, "String"),
@@ -160,8 +147,8 @@ def copy_store(
         if progress:
             progress("apps", stats.copied["apps"])
         for table, schema in TABLES.items():
-            sql, params = _bound(
-                source, f"SELECT {', '.join(COLUMNS[table])} FROM {table} WHERE app_id = {{a}}", a=(appid, "String")
+            sql, params = bound(
+                source.dialect, f"SELECT {', '.join(COLUMNS[table])} FROM {table} WHERE app_id = {{a}}", a=(appid, "String")
             )
             for batch in source.query_batches(sql, params, batch_rows):
                 if not batch.num_rows:

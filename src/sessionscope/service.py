@@ -14,7 +14,7 @@ from .ingest.pool import ValidationPool
 from .ingest.writer import GroupWriter
 from .query.deep import narrowed
 from .query.plan import ListPlan, plan_list
-from .query.render import SqlBuilder, render_count, render_list
+from .query.render import bound, render_count, render_list
 from .query.spec import ListSpec
 from .query.validate import parse_list
 from .settings import Settings
@@ -135,9 +135,8 @@ def list_events(
 
 def has_session(store: Store, appid: str, session_id: str) -> bool:
     """Whether the app holds a session with this id."""
-    b = SqlBuilder(store.dialect)
-    sql = f"SELECT count(*) FROM sessions WHERE app_id = {b.bind(appid, 'String')} AND session_id = {b.bind(session_id, 'String')}"
-    return bool(store.query(sql, b.params())[0][0])
+    sql = "SELECT count(*) FROM sessions WHERE app_id = {a} AND session_id = {s}"
+    return bool(store.query(*bound(store.dialect, sql, a=(appid, "String"), s=(session_id, "String")))[0][0])
 
 
 def request_now() -> datetime:

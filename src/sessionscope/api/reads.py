@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import analytics, service
+from ..catalog import SESSIONS
 from ..errors import ApiError, StoreUnavailable
 from ..store.results import NotCached, cached_only, reading
 from .deps import load_json_body, query_params, read_app
@@ -106,10 +107,15 @@ async def answer(read: Read, request: Request) -> Response:
         return unavailable_response(request, exc)
 
 
+# the time buckets any resource groups by (the users' and events' catalogues share the sessions')
+_BUCKETS = tuple(a.name for a in SESSIONS.attributes.values() if a.bucket)
+
+
 def _walks_buckets(params: Any) -> bool:
-    """An analytics request grouped by upload time: its page is found by walking the window's days (up to
-    400,000 for an all-time window, half a second), too long to hold the event loop for."""
-    return "session_uploaded" in repr(params.get("group_by"))
+    """An analytics request grouped by a time bucket: its page is found by walking the window's days (up to
+    400,000 for an all-time day series, half a second), too long to hold the event loop for."""
+    group_by = repr(params.get("group_by"))
+    return any(name in group_by for name in _BUCKETS)
 
 
 def _small(body: bytes) -> bool:

@@ -303,16 +303,15 @@ def _normalise_doc(
         prop = _EMPTY
     g = prop.get
     v = g("uploadedServerTime")
+    received = UPLOAD if v is None else 0  # which times are the time of receipt (store/received.py)
     uploaded = now_s if v is None else _ts(v, "property.uploadedServerTime", errs)
     v = g("deviceLocalDateTime")
     device_local = None if v is None else _ts(v, "property.deviceLocalDateTime", errs)
     v = g("verifiedServerTime")
     verified = uploaded if v is None else _ts(v, "property.verifiedServerTime", errs)
     started = uploaded if device_local is None else device_local
-    received = (  # which times are the time of receipt (store/received.py: a re-sent session keeps its own)
-        0 if g("uploadedServerTime") is not None
-        else UPLOAD | (VERIFIED if v is None else 0) | (STARTED if device_local is None else 0)
-    )
+    if received:  # what followed from the time of receipt moves with it when a re-sent session keeps its own
+        received |= (VERIFIED if v is None else 0) | (STARTED if device_local is None else 0)
     offline = g("offlineRecorded")
     if offline is None:
         offline = False

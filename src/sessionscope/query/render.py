@@ -34,6 +34,13 @@ class SqlBuilder:
         return list(self.values)
 
 
+def bound(dialect: Dialect, sql: str, **values: tuple[Any, str]) -> tuple[str, Any]:
+    """`sql` with each {name} replaced by the dialect's placeholder for its (value, type), and the bound values:
+    the same hand-written statements (apps, copy, existence checks) run on every engine."""
+    b = SqlBuilder(dialect)
+    return sql.format(**{name: b.bind(value, kind) for name, (value, kind) in values.items()}), b.params()
+
+
 _EXACT_FLOAT_INTS = 2**53  # every integer up to this magnitude is a Float64 exactly
 
 
