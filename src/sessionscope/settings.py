@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     max_string_length: int = Field(1_024, ge=1, description="Longest string value accepted in a session document.")
     max_custom_properties: int = Field(100, ge=0, description="Most custom properties on a user or an event.")
     max_video_bytes: int = Field(512 * 1024 * 1024, ge=1, description="Largest replay video upload, in bytes.")
+    video_min_free_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=0,
+        description="Free space a replay video upload must leave on the data directory's disk, in bytes: videos "
+        "are refused (503) before they would take the room sessions need. 0: no reserve.",
+    )
     video_link_ttl_seconds: int = Field(7 * 24 * 3600, ge=1, description="How long a signed video link stays valid.")
     memory_limit: str = Field(
         "1GB",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -271,3 +272,48 @@ def test_a_video_for_no_session_is_refused_before_its_body_and_a_replaced_format
     folder = ctx.server.data_dir / "videos" / ctx.a.appid
     assert sorted(p.name for p in folder.glob("v-format.*")) == ["v-format.webm"]
     assert httpx.get(sessions(ctx, with_video="true")["v-format"]["video"], timeout=30).content == webm
+
+
+def test_videos_leave_the_disk_reserve_to_sessions(tmp_path_factory: pytest.TempPathFactory, engine: str) -> None:
+    """A video that would leave less than SESSIONSCOPE_VIDEO_MIN_FREE_BYTES free on the data disk is refused
+    (503, Retry-After) before its bytes are kept: declared ones before the body is read, streamed ones (no
+    Content-Length) as soon as what they wrote eats into the reserve. Nothing is left on disk, the session
+    keeps no video, and sessions are still taken."""
+    data_dir = tmp_path_factory.mktemp(f"video-reserve-{engine}")
+    mib = 1024 * 1024
+    reserve = shutil.disk_usage(data_dir).free - 64 * mib  # 64 MiB may be written, no more
+    server = Server(
+        data_dir=data_dir,
+        store_url=store_url(engine, data_dir),
+        extra_env={"SESSIONSCOPE_MAX_VIDEO_BYTES": str(256 * mib), "SESSIONSCOPE_VIDEO_MIN_FREE_BYTES": str(reserve)},
+    )
+    a = server.create_app("reserve")
+    server.start()
+    try:
+        with server.client() as client:
+            assert client.post("/v2/ingest/sessions", json=[doc("r-1")], headers=a.ingest_headers).json()["accepted"] == 1
+            headers = {**a.ingest_headers, "Content-Type": "video/mp4"}
+            small = os.urandom(4_096)
+            assert client.put("/v2/ingest/sessions/r-1/video", content=small, headers=headers).status_code == 200
+
+            declared = client.put("/v2/ingest/sessions/r-1/video", content=b"\0" * (96 * mib), headers=headers)
+
+            def chunks():  # type: ignore[no-untyped-def]  # 96 MiB with no Content-Length
+                for _ in range(96):
+                    yield b"\0" * mib
+
+            streamed = client.put("/v2/ingest/sessions/r-1/video", content=chunks(), headers=headers)
+            for r in (declared, streamed):
+                err = assert_error(r, 503)
+                assert err["code"] == "store_unavailable" and "disk space" in err["message"]
+                assert r.headers["retry-after"] == "300"
+            folder = data_dir / "videos" / a.appid
+            assert [p.name for p in folder.iterdir()] == ["r-1.mp4"]  # no part file left
+            assert (folder / "r-1.mp4").read_bytes() == small  # the stored replay untouched
+            # sessions are still taken
+            assert client.post("/v2/ingest/sessions", json=[doc("r-2")], headers=a.ingest_headers).json()["accepted"] == 1
+            r = client.get("/v2/session", params={"filters": json.dumps([ALL_TIME])}, headers=a.read_headers)
+            assert sorted(x["sessionId"] for x in r.json()["data"]) == ["r-1", "r-2"]
+    finally:
+        server.stop()
+    assert "video refused" in server.log_path.read_text()

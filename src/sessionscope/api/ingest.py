@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import shutil
 import uuid
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -16,6 +19,7 @@ from .deps import IngestAppDep, SettingsDep, StoreDep
 from .responses import JSON
 
 router = APIRouter(prefix="/v2/ingest", tags=["ingestion"])
+log = logging.getLogger("sessionscope.http")
 
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm"}
@@ -54,6 +58,29 @@ async def ingest_sessions(request: Request, appid: IngestAppDep, settings: Setti
     return JSON(result)
 
 
+# a streamed video checks the disk again after every this many bytes (the first check counts what it declared)
+ROOM_CHECK_BYTES = 8 * 1024 * 1024
+
+
+def check_room(folder: FilePath, coming: int, reserve: int) -> None:
+    """Refuse (503) a video that would leave less than `reserve` bytes free on `folder`'s disk: sessions,
+    small and what the store exists for, keep the room they need when replays fill a disk."""
+    if reserve <= 0:
+        return
+    free = shutil.disk_usage(folder).free
+    if free - coming < reserve:
+        log.warning(
+            "video refused: %d bytes free on %s, %d more coming, reserve %d (SESSIONSCOPE_VIDEO_MIN_FREE_BYTES)",
+            free, folder, coming, reserve,
+        )
+        raise ApiError(
+            503,
+            "no room for replay videos now: the server keeps its remaining disk space for sessions; "
+            "try again later",
+            headers={"Retry-After": "300"},
+        )
+
+
 def _no_session(session_id: str) -> ApiError:
     return ApiError(404, f"no session {session_id} in this app; ingest the session before its video")
 
@@ -78,6 +105,9 @@ async def upload_video(
     folder = settings.data_dir / "videos" / appid
     final = folder / f"{session_id}.{ext}"
     temp = folder / f".{session_id}.{uuid.uuid4().hex}.part"
+    declared = request.headers.get("content-length", "")
+    checked = int(declared) if declared.isdigit() else 0  # bytes the last check of the disk counted
+    check_room(settings.data_dir, checked, settings.video_min_free_bytes)
     size = 0
     try:
         try:
@@ -87,6 +117,9 @@ async def upload_video(
                     size += len(chunk)
                     if size > settings.max_video_bytes:
                         raise ApiError(413, f"the video is over the limit of {settings.max_video_bytes} bytes", param="body")
+                    if size > checked + ROOM_CHECK_BYTES:  # longer than declared, or declared nothing
+                        check_room(settings.data_dir, 0, settings.video_min_free_bytes)
+                        checked = size
                     out.write(chunk)
                 out.flush()
                 await run_in_threadpool(os.fsync, out.fileno())  # seconds for a large file: not on the loop
