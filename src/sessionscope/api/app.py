@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -17,6 +19,7 @@ from ..ingest.pool import ValidationPool
 from ..ingest.writer import GroupWriter
 from ..settings import Settings
 from ..store import Store, open_store
+from ..web.render import not_found
 from . import docs, export, health, ingest, reads, video
 from .context import RequestContext
 from .metrics import Metrics
@@ -30,6 +33,16 @@ _HTTP_MESSAGES = {
 
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+_APP_PATH = re.compile(r"^/app/[0-9a-f]{24}/")
+
+
+def _browser_page(request: Request) -> bool:
+    """A page asked for by a browser (it accepts HTML), outside the API's /v2: its 404 is a page too."""
+    return (
+        request.method in ("GET", "HEAD")
+        and "text/html" in request.headers.get("accept", "")
+        and not (request.url.path + "/").startswith("/v2/")
+    )
 
 
 def _methods_of_path(request: Request) -> list[str]:
@@ -83,7 +96,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSON:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and _browser_page(request):  # a person at a browser, off the API's paths
+            if request.url.path == "/":
+                return RedirectResponse("/login", status_code=303)
+            return not_found(request, _APP_PATH.match(request.url.path) and request.url.path.split("/")[2], "page")
         message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:

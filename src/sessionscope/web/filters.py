@@ -306,20 +306,32 @@ _PARTS = {
     ".value.upper": "to",
     ".property": "event property condition",
 }
+# the analytics page's grouping fields: "Group by" / "Then by" and the property name beside each
+_GROUP_PARTS = {"": "", ".attribute": "", ".property_name": "property name", ".max_group_number": "groups kept"}
 _ERROR_PATH = re.compile(r"^\[(\d+)\](.*)$")
 _EMPTY = (re.compile(r"^'' is not [^;]*"), re.compile(r"^(.*), got ''$"))
 
 
 def form_message(error: ApiError, active: Sequence[Mapping[str, Any]], resource: Resource) -> str:
-    """An API error about a filter, in the form's words: `filters[0].value.lower: '' is not a date; use …`
-    reads `Filter 1 (Upload time), from: the box is empty; use …`. Other errors are shown as they are."""
-    m = _ERROR_PATH.match(error.path or "") if error.param == "filters" else None
-    prefix = f"filters{error.path}"
-    if m is None or not error.message.startswith(prefix) or m.group(2) not in _PARTS:
+    """An API error about a filter or a grouping, in the form's words: `filters[0].value.lower: '' is not a
+    date; use …` reads `Filter 1 (Upload time), from: the box is empty; use …`, `group_by[1]: already grouped
+    by …` reads `Then by: already grouped by …`. Other errors are shown as they are."""
+    m = _ERROR_PATH.match(error.path or "") if error.param in ("filters", "group_by") else None
+    if m is None:
         return error.message
-    i, part = int(m.group(1)), _PARTS[m.group(2)]
-    attr = active[i].get("attribute") if i < len(active) else None
-    head = f"Filter {i + 1}" + (f" ({attribute_label(resource, attr)})" if isinstance(attr, str) and resource.attribute(attr) else "")
+    i, prefix = int(m.group(1)), f"{error.param}{error.path}"
+    parts = _PARTS if error.param == "filters" else _GROUP_PARTS
+    if error.message.startswith(prefix) and m.group(2) in parts:
+        part = parts[m.group(2)]
+    elif error.message.startswith(f"{error.param}[{i}]: "):  # the message names the row alone
+        prefix, part = f"{error.param}[{i}]", ""
+    else:
+        return error.message
+    if error.param == "group_by":
+        head = ("Group by", "Then by")[min(i, 1)]
+    else:
+        attr = active[i].get("attribute") if i < len(active) else None
+        head = f"Filter {i + 1}" + (f" ({attribute_label(resource, attr)})" if isinstance(attr, str) and resource.attribute(attr) else "")
     rest = error.message[len(prefix) :]
     if rest.startswith(": "):
         detail = rest[2:]

@@ -39,7 +39,9 @@ MAX_GROUPS = 500  # analytics rows per request (the API's largest page)
 MAX_PAGES = 10  # at most this many pages of rows per chart
 GROUP_SIZES = (5, 10, 20, 50)
 SERIES_IN_CHART = 6  # lines drawn when a time series is split by a second grouping
-_PATH_INDEX = re.compile(r"^\[(\d+)\]")
+_PATH_INDEX = re.compile(r"^\[(\d+)\](.*)$")
+# the part of a filter an error's path names -> the editor's control for it (the attribute by default)
+_BAD_FIELD = {".operator": "op", ".property_name": "prop", ".value": "val", ".value.lower": "val", ".value.upper": "val2"}
 
 
 def _public_path(settings: Any, link: str) -> str:
@@ -55,11 +57,12 @@ def _form_values(request: Request) -> dict[str, list[str]]:
 def _filter_form(
     active: list[dict[str, Any]], error: ApiError | None, resource: Resource = SESSIONS
 ) -> dict[str, Any]:
-    """What the filter editor needs: the rows, the catalogue, and which row an error points at."""
-    bad_row = None
+    """What the filter editor needs: the rows, the catalogue, and which row and control an error points at."""
+    bad_row, bad_field = None, None
     if error is not None and error.param == "filters" and error.path:
         m = _PATH_INDEX.match(error.path)
-        bad_row = int(m.group(1)) if m else None
+        if m:
+            bad_row, bad_field = int(m.group(1)), _BAD_FIELD.get(m.group(2), "attr")
     choices = filters.attribute_choices(resource)
     return {
         "rows": [filters.filter_to_row(f) for f in active],
@@ -71,6 +74,7 @@ def _filter_form(
         "value_hints": filters.VALUE_HINTS,
         "catalog_json": filters.catalog_json(resource),
         "bad_row": bad_row,
+        "bad_field": bad_field,
         "has_window": any(f.get("attribute") == "date_range" for f in active),
     }
 
@@ -372,6 +376,16 @@ def _all_rows(
     return rows
 
 
+def _bad_grouping(error: ApiError | None) -> str | None:
+    """The breakdown control a `group_by` error points at: g1, g2, their property names g1p, g2p, or n."""
+    m = _PATH_INDEX.match(error.path or "") if error is not None and error.param == "group_by" else None
+    if m is None:
+        return None
+    if m.group(2) == ".max_group_number":
+        return "n"
+    return f"g{min(int(m.group(1)), 1) + 1}" + ("p" if m.group(2) == ".property_name" else "")
+
+
 def _groupings(params: Any, max_groups: int) -> list[Grouping]:
     out = []
     for i in ("1", "2"):
@@ -451,6 +465,7 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
         "app_name": who.app_name,
         "nav": "analytics",
         "error": filters.form_message(error, active, SESSIONS) if error else None,
+        "bad_grouping": _bad_grouping(error),
         "totals": totals,
         "metrics": metrics,
         "metric": metric,
