@@ -42,7 +42,21 @@ def new_key(kind: str) -> str:
     return prefix + secrets.token_urlsafe(24)
 
 
+MAX_NAME = 100
+
+
+def checked_name(name: str) -> str:
+    """An app's name as kept: trimmed, 1 to MAX_NAME characters, no control characters (it is one line of
+    `apps list` and the dashboard's header)."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise ValueError(f"an app's name is 1 to {MAX_NAME} characters on one line, with no control characters; got {shown!r}")
+    return name
+
+
 def create_app(store: Store, name: str) -> Credentials:
+    name = checked_name(name)
     appid = secrets.token_hex(12)
     apikey, ingest_key = new_key("apikey"), new_key("ingest_key")
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)

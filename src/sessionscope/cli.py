@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from collections.abc import Iterable
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,7 +28,7 @@ app.add_typer(apps_app, name="apps")
 
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="Store URL (default: SESSIONSCOPE_STORE, else ./data/sessionscope.duckdb)."),
+    typer.Option("--store", help="Store URL or DuckDB file path (default: SESSIONSCOPE_STORE, else sessionscope.duckdb in SESSIONSCOPE_DATA_DIR, ./data)."),
 ]
 
 
@@ -46,16 +47,23 @@ def _settings(store: str | None) -> Settings:
     return settings
 
 
-def _open(settings: Settings, existing: bool = False):  # type: ignore[no-untyped-def]
+def _open(settings: Settings, existing: bool = False, reads_only: bool = False):  # type: ignore[no-untyped-def]
     """The store; `existing`: a command that only reads or changes what is there fails on an embedded store
-    that is not there (a mistyped --store), rather than creating an empty one."""
+    that is not there (a mistyped --store), rather than creating an empty one. `reads_only`: a command that
+    only reads opens a DuckDB file it may not write (a snapshot, another user's file) read-only."""
     from .store import embedded_path, open_store
 
-    path = embedded_path(settings.store_url())
+    url = settings.store_url()
+    path = embedded_path(url)
     if existing and path is not None and not os.path.exists(path):
         _fail(f"no store at {path}; `sessionscope apps create NAME` or `sessionscope demo` creates one")
     try:
-        return open_store(settings.store_url(), **settings.store_options())
+        try:
+            return open_store(url, **settings.store_options())
+        except StoreUnavailable:
+            if not (reads_only and url.split("://")[0] in ("duckdb", url) and path is not None and os.path.isfile(path)):
+                raise
+            return open_store(url, read_only=True, **settings.store_options())  # a file this user cannot write
     except (StoreUnavailable, ValueError) as exc:  # ValueError: a store URL of no known scheme
         _fail(str(exc))
     except OSError as exc:  # a path that is not what the store needs (a file for chDB's directory, say)
@@ -138,6 +146,10 @@ def apps_create(
     store: StoreOpt = None,
 ) -> None:
     """Create an app and print its keys (shown once)."""
+    try:
+        name = apps_mod.checked_name(name)
+    except ValueError as exc:
+        _fail(str(exc))
     creds = apps_mod.create_app(_open(_settings(store)), name)
     if as_json:
         typer.echo(json.dumps({"appid": creds.appid, "apikey": creds.apikey, "ingest_key": creds.ingest_key}))
@@ -147,9 +159,16 @@ def apps_create(
 
 
 @apps_app.command("list")
-def apps_list(store: StoreOpt = None) -> None:
-    """List apps."""
-    for a in apps_mod.list_apps(_open(_settings(store), existing=True)):
+def apps_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of {appid, name, created_at}.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """List apps: id, creation time (UTC) and name, one a line."""
+    apps = apps_mod.list_apps(_open(_settings(store), existing=True, reads_only=True))
+    if as_json:
+        typer.echo(json.dumps([{"appid": a.appid, "name": a.name, "created_at": f"{a.created_at:%Y-%m-%dT%H:%M:%SZ}"} for a in apps]))
+        return
+    for a in apps:
         typer.echo(f"{a.appid}  {a.created_at:%Y-%m-%d %H:%M:%S}  {a.name}")
 
 
@@ -182,6 +201,10 @@ def demo(
     """Create a demo app filled with realistic generated sessions."""
     from .loader import load_documents
 
+    try:
+        name = apps_mod.checked_name(name)
+    except ValueError as exc:
+        _fail(str(exc))
     settings = _settings(store)
     st = _open(settings)
     existing = apps_mod.find_app(st, name) if reuse else None
@@ -190,7 +213,8 @@ def demo(
         apikey = apps_mod.rotate_key(st, appid, "apikey")
         ingest_key = apps_mod.rotate_key(st, appid, "ingest_key")
         if not as_json:
-            typer.echo(f"Reusing demo app {appid} ({name}); new keys issued.")
+            typer.echo(f"Reusing demo app {appid} ({name}) with the sessions it has; new keys issued. "
+                       "(--sessions, --days and --seed make a new demo app: give another --name, or leave out --reuse.)")
     else:
         from .demo import generate_sessions
 
@@ -226,13 +250,32 @@ def demo(
 IMPORT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz", ".parquet")
 
 
+def _check_ndjson(file: Path) -> None:
+    """Refuse, before anything is imported, an NDJSON file that is not gzip though named .gz, or that holds
+    one JSON array instead of a document a line (the same answer with --server as without)."""
+    import gzip
+
+    try:
+        with (gzip.open if file.name.lower().endswith(".gz") else open)(file, "rb") as f:
+            head = f.read(1 << 16)
+    except gzip.BadGzipFile:
+        _fail(f"{file.name}: not gzip data, though its name ends in .gz")
+    except EOFError:
+        _fail(f"{file.name}: the file ends early (a cut-off .gz)")
+    except OSError as exc:
+        _fail(f"{file.name}: cannot read it: {exc.strerror or exc}")
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
+        _fail(f"{file.name} holds a JSON array; import reads one session document a line (NDJSON), e.g. "
+              f"`jq -c '.[]' {file.name} > sessions.ndjson`, or POST the array to /v2/ingest/sessions")
+
+
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl, optionally .gz) or Parquet file.", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl or .json: one document a line; optionally .gz) or Parquet file.", dir_okay=False)],
     app_id: Annotated[str, typer.Option("--app", help="The app id to import into.")],
-    batch_size: Annotated[int, typer.Option(help="Documents per write.")] = 10_000,
+    batch_size: Annotated[int, typer.Option(help="Documents per write.", min=1)] = 10_000,
     workers: Annotated[
-        int, typer.Option(help="Processes decoding and validating NDJSON lines (0: this process does).")
+        int, typer.Option(help="Processes decoding and validating NDJSON lines (0: this process does).", min=0)
     ] = min(4, os.cpu_count() or 1),
     rejects: Annotated[
         Path | None,
@@ -256,8 +299,8 @@ def import_(
     Without --server the store is opened here (stop the server that holds a DuckDB file first); with
     --server URL --ingest-key KEY the file goes through that server's POST /v2/ingest/sessions.
 
-    Exit status: 0 every record imported; 3 some were rejected (the rest imported); 1 nothing could be
-    imported (a file, app, key or store problem); 2 the command line is wrong."""
+    Exit status: 0 every record imported; 3 some or all were rejected (the valid ones imported); 1 the
+    import could not run or stopped (a file, app, key or store problem); 2 the command line is wrong."""
     from .ingest import iter_parquet_file
     from .ingest.parse import iter_ndjson_lines
     from .loader import load_batches
@@ -276,6 +319,8 @@ def import_(
         _fail("--ingest-key is for --server; a local import opens the store and needs no key")
     if server is not None and not server.startswith(("http://", "https://")):
         _fail(f"--server must be an http:// or https:// URL, got {server!r}")
+    if not file.name.lower().endswith(".parquet"):
+        _check_ndjson(file)
     st, settings = None, None
     if server is None:
         settings = _settings(store)
@@ -304,14 +349,25 @@ def import_(
             assert settings is not None
             stats = load_batches(st, settings, app_id, batches, total_bytes=file.stat().st_size,
                                  label=label, workers=workers, rejects=rejected_to)
+        if rejected_to is not None:
+            rejected_to.close()  # its last writes reach the file here: a failure is this command's
     except (ValueError, RemoteImportError) as exc:
         _fail(str(exc))
+        return
+    except EOFError:  # what was read before the cut was imported; importing again is idempotent
+        _fail(f"{file.name}: the file ends early (a cut-off .gz), and the import stopped there; records before "
+              "the cut may have been imported: import the whole file again (a session sent again replaces itself)")
+        return
+    except OSError as exc:  # the rejects file or a device failing while the import runs
+        where = exc.filename or (f"--rejects {rejects}" if rejects is not None else file.name)
+        _fail(f"the import stopped: cannot write {where}: {exc.strerror or exc}")
         return
     finally:
         if st is not None:
             st.close()
-        if rejected_to is not None:
-            rejected_to.close()
+        if rejected_to is not None and not rejected_to.closed:
+            with suppress(OSError):  # a failed write, reported above
+                rejected_to.close()
     typer.echo(f"imported {stats.accepted} sessions, rejected {stats.rejected} ({stats.per_second:,.0f} sessions/s)")
     for line in stats.first_errors:
         typer.echo(f"  rejected: {line}")
@@ -326,14 +382,18 @@ def import_(
 @app.command("export")
 def export_(
     app_id: Annotated[str, typer.Option("--app", help="The app id to export from.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write.", dir_okay=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="The file to write, or - for standard output.")],
     fmt: Annotated[str, typer.Option("--format", help="ndjson or parquet (both import again), or csv.")] = "ndjson",
     resource: Annotated[str, typer.Option(help="What to export: session, user or event.")] = "session",
     filters: Annotated[str | None, typer.Option(help="Filters as in the API, a JSON array (default window: the last 30 days).")] = None,
     all_time: Annotated[bool, typer.Option("--all-time", help="Every upload time, not the last 30 days (a whole app's copy).")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Export matching sessions (or users, events), with the same filters and window as the API, streamed."""
+    """Export matching sessions (or users, events), with the same filters and window as the API, streamed.
+
+    A file is written whole or not at all (under a temporary name until the end); with -o - the data go to
+    standard output and the progress and summary to standard error."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .errors import ApiError
@@ -341,6 +401,12 @@ def export_(
 
     if resource not in ("session", "user", "event"):
         _fail(f"--resource must be session, user or event, got {resource!r}")
+    to_stdout = output == "-"
+    target = Path(output)
+    if not to_stdout and target.is_dir():
+        _fail(f"cannot write {output}: it is a directory; give a file name")
+    if not to_stdout and not target.parent.is_dir():
+        _fail(f"cannot write {output}: there is no directory {target.parent}")
     try:
         given = json.loads(filters) if filters else []
     except ValueError:
@@ -352,33 +418,47 @@ def export_(
         if windowed:
             _fail("--all-time and a date_range filter both set the window; give one")
         if isinstance(given, list):
-            filters = json.dumps([ALL_TIME, *given])
+            filters = json.dumps([*given, ALL_TIME])  # after the given ones: an error names their own index
     settings = _settings(store)
-    st = _open(settings, existing=True)
+    st = _open(settings, existing=True, reads_only=True)
     if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+    # a regular file is written under a temporary name and renamed at the end; a device or pipe directly
+    direct = to_stdout or (target.exists() and not target.is_file())
+    partial = target if direct else target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         stream = prepare_export(st, settings, app_id, resource, {"filters": filters, "format": fmt}, _now())
         total = stream.count()
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-        with Progress(*columns) as progress, output.open("wb") as out:
+        with Progress(*columns, console=Console(stderr=True)) as progress, (
+            nullcontext(sys.stdout.buffer) if to_stdout else partial.open("wb")
+        ) as out:
             task = progress.add_task(f"Exporting {resource}s", total=total)
             for chunk in stream.chunks(lambda n: progress.advance(task, n)):
                 out.write(chunk)
+            out.flush()
+        if not direct:
+            os.replace(partial, target)
     except ApiError as exc:
         _fail(exc.message)
         return
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+        return
     finally:
         st.close()
+        if not direct:
+            partial.unlink(missing_ok=True)
     window = "" if all_time or windowed else " (uploaded in the last 30 days; --all-time for every one)"
-    typer.echo(f"exported {total} {resource}s to {output}{window}")
+    # beside data written to a device or a pipe (-o -, /dev/stdout), the summary goes to standard error
+    typer.echo(f"exported {total} {resource}s to {'standard output' if to_stdout else output}{window}", err=direct)
 
 
 @app.command("copy")
 def copy_(
     source: Annotated[str, typer.Option("--from", help="Store to read: a URL or a DuckDB file's path, e.g. data/sessionscope.duckdb (the default store) or duckdb:///srv/sessions.duckdb.")],
     target: Annotated[str, typer.Option("--to", help="Store URL to write: chdb:///path or clickhouse://user:pass@host:8123/db.")],
-    batch_size: Annotated[int, typer.Option(help="Rows per insert.")] = 100_000,
+    batch_size: Annotated[int, typer.Option(help="Rows per insert.", min=1)] = 100_000,
     replace: Annotated[bool, typer.Option("--replace", help="Delete what the target holds for the apps being copied (sessions it took since a first copy included), then copy them.")] = False,
 ) -> None:
     """Copy a store into ClickHouse or chDB: apps (their keys keep working), sessions, events, videos.
@@ -398,14 +478,25 @@ def copy_(
 
     if source == target:
         _fail("--from and --to name the same store")
+    scheme = target.split("://", 1)[0] if "://" in target else "a file path"
+    if scheme not in ("chdb", "clickhouse", "clickhouses"):  # checked before anything is opened or created
+        _fail(f"--to must be a ClickHouse store (chdb:///path or clickhouse://user:pass@host:8123/db), got {scheme}")
+    if scheme == "chdb" and source.startswith("chdb://"):
+        _fail("--from and --to cannot both be chDB stores: one process runs one chDB engine; "
+              "copy from a DuckDB file or into a ClickHouse server")
     path = embedded_path(source)
     if path is not None and not os.path.exists(path):
         _fail(f"no store at {path} (--from)")
     try:
         src = open_store(source, read_only=source.startswith("duckdb"))
-        dst = open_store(target)
-    except (StoreUnavailable, ValueError) as exc:
+    except (StoreUnavailable, ValueError, OSError) as exc:
         _fail(str(exc))
+        return
+    try:
+        dst = open_store(target)
+    except (StoreUnavailable, ValueError, OSError) as exc:
+        src.close()
+        _fail(f"cannot open {target}: {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else str(exc))
         return
     columns = [TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
     try:

@@ -61,11 +61,23 @@ def rejection_text(item: list[Any] | NdjsonLines, offset: int, rejected: dict[st
 
 
 def rejection_record(item: list[Any] | NdjsonLines, offset: int, rejected: dict[str, Any]) -> bytes:
-    """One rejected record as a line of the --rejects file: {"line"|"row": n, "sessionId", "errors"}."""
-    kind, number = _place(item, offset, rejected["index"])
+    """One rejected record as a line of the --rejects file: {"line"|"row": n, "sessionId", "errors", and
+    "document": the record as it was (or "text": a line that is not JSON)}, to fix and import again."""
+    index = rejected["index"]
+    kind, number = _place(item, offset, index)
     prefix = f"{kind} {number}: "
     errors = [e.removeprefix(prefix) for e in rejected["errors"]]
-    return orjson.dumps({kind: number, "sessionId": rejected.get("sessionId"), "errors": errors}) + b"\n"
+    record: dict[str, Any] = {kind: number, "sessionId": rejected.get("sessionId"), "errors": errors}
+    if isinstance(item, NdjsonLines):
+        line = item.lines[index][1]
+        try:
+            orjson.loads(line)
+            record["document"] = orjson.Fragment(line)  # the line as sent
+        except orjson.JSONDecodeError:
+            record["text"] = line.decode("utf-8", "replace")
+    else:
+        record["document"] = item[index]
+    return orjson.dumps(record, default=str) + b"\n"
 
 
 def load_batches(

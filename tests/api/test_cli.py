@@ -32,11 +32,11 @@ def db_path(server: Server) -> str:
 
 
 def one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
-    """A failing command: non-zero exit and a one-line reason (on stderr; stdout may hold a progress bar)."""
+    """A failing command: non-zero exit and a one-line reason (on stderr, beside any progress bar)."""
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
     text = result.stderr.strip() or result.stdout.strip()
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line for line in text.splitlines() if line.strip() and "━" not in line]
     assert len(lines) == 1, text
     return lines[0]
 
@@ -267,13 +267,24 @@ def test_import_writes_every_rejection_to_a_file(fresh_server: Server, tmp_path:
     assert f"… and {len(bad) - 5} more (all of them are in {out})" in result.stdout, result.stdout
     records = [json.loads(x) for x in out.read_text().splitlines()]
     assert {r["line"]: r["sessionId"] for r in records} == bad
+    sent = path.read_text().splitlines()
     for r in records:
         if r["sessionId"] is None:
             assert len(r["errors"]) == 1 and r["errors"][0].startswith("not valid JSON: "), r
+            assert r["text"] == "{oops" and "document" not in r, r
         else:
             assert r["errors"] == ["property.durationSec: must be a number ≥ 0"], r
+            assert r["document"] == json.loads(sent[r["line"] - 1]), r  # the record as it was sent
     again = cli(fresh_server.env, "import", str(path), "--app", a.appid, check=False)
     assert "--rejects FILE writes them all" in again.stdout, again.stdout
+    # fixed, the rejected documents import from the rejects file's own records
+    fixed = tmp_path / "fixed.ndjson"
+    fixed.write_text("".join(
+        json.dumps({**r["document"], "property": {**r["document"]["property"], "durationSec": 1.5}}) + "\n"
+        for r in records if "document" in r
+    ))
+    result = cli(fresh_server.env, "import", str(fixed), "--app", a.appid, check=False)
+    assert result.returncode == 0 and f"imported {len(bad) - 1} sessions, rejected 0" in result.stdout, result
 
 
 # --- help -------------------------------------------------------------------------------------------------
@@ -442,3 +453,137 @@ def test_a_new_data_directory_is_private(tmp_path: Path) -> None:
     cli(env, "apps", "create", "private", "--json")
     assert (data_dir / "sessions.duckdb").exists()
     assert data_dir.stat().st_mode & 0o777 == 0o700, oct(data_dir.stat().st_mode)
+
+
+# --- mistakes a user makes (from a review of every command's failure paths) --------------------------------
+
+
+def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """DuckDB opens a data file given as a database as an in-memory one over it: an app created there was
+    printed and lost. Every command refuses such a path, and a directory, in one line."""
+    data = tmp_path / "sessions.ndjson"
+    data.write_text('{"sessionId": "a"}\n')
+    env = Server(data_dir=tmp_path, store_url=f"duckdb:///{data}").env
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    for args in (["apps", "create", "x"], ["apps", "list"], ["serve", "--port", port],
+                 ["copy", "--from", str(data), "--to", f"chdb:///{tmp_path / 'ch'}"]):
+        line = one_line_failure(cli(env, *args, check=False))
+        assert "it is not a DuckDB database file" in line, (args, line)
+    assert data.read_text() == '{"sessionId": "a"}\n' and not (tmp_path / "ch").exists()
+    line = one_line_failure(cli({**env, "SESSIONSCOPE_STORE": f"duckdb:///{tmp_path}"}, "apps", "list", check=False))
+    assert "it is a directory" in line, line
+
+
+def test_copy_between_two_chdb_stores_is_refused_before_creating_either(tmp_path: Path) -> None:
+    env = Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 'x.duckdb'}").env
+    line = one_line_failure(cli(env, "copy", "--from", f"chdb:///{tmp_path / 'a'}", "--to", f"chdb:///{tmp_path / 'b'}",
+                                check=False))
+    assert "cannot both be chDB stores" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_export_to_standard_output_and_to_paths_it_cannot_write(fresh_server: Server, tmp_path: Path) -> None:
+    a = fresh_server.create_app("export-paths")
+    docs = list(generate_sessions(30, days=5, seed=47, now=NOW))
+    path = tmp_path / "in.ndjson"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    cli(fresh_server.env, "import", str(path), "--app", a.appid)
+    env = fresh_server.env
+    piped = cli(env, "export", "--app", a.appid, "--all-time", "-o", "-")
+    assert sorted(json.loads(x)["sessionId"] for x in piped.stdout.splitlines()) == sorted(d["sessionId"] for d in docs)
+    assert "exported 30 sessions to standard output" in piped.stderr, piped.stderr
+    to_file = tmp_path / "out.ndjson"
+    cli(env, "export", "--app", a.appid, "--all-time", "-o", str(to_file))
+    assert to_file.read_text() == piped.stdout  # the same bytes either way
+    for target, says in ((tmp_path / "nodir" / "x.ndjson", "there is no directory"), (tmp_path, "it is a directory"),
+                         (Path("/dev/full"), "No space left on device")):
+        line = one_line_failure(cli(env, "export", "--app", a.appid, "--all-time", "-o", str(target), check=False))
+        assert line.startswith(f"error: cannot write {target}") and says in line, line
+    # a refused export leaves the file that was there, and no partial file beside it
+    line = one_line_failure(cli(env, "export", "--app", a.appid, "--all-time", "--filters", "[1]", "-o", str(to_file),
+                                check=False))
+    assert "filters[0] must be an object" in line, line  # the user's own index, though --all-time adds a filter
+    assert to_file.read_text() == piped.stdout and sorted(p.name for p in tmp_path.iterdir() if ".part" in p.name) == []
+
+
+def test_import_refuses_files_it_cannot_read_in_one_line(fresh_server: Server, tmp_path: Path) -> None:
+    """Named .gz but not gzip, a cut-off .gz, one JSON array (with --server too: the same answer), options out
+    of range, and a rejects file that cannot be written: one line and a non-zero status, no traceback."""
+    a = fresh_server.create_app("import-mistakes")
+    docs = list(generate_sessions(400, days=5, seed=48, now=NOW))
+    text = "".join(json.dumps(d) + "\n" for d in docs)
+    (tmp_path / "plain.ndjson.gz").write_text(text)
+    (tmp_path / "cut.ndjson.gz").write_bytes(gzip.compress(text.encode())[:4000])
+    (tmp_path / "array.json").write_text(json.dumps(docs[:3], indent=1))
+    env = fresh_server.env
+    for name, says in (("plain.ndjson.gz", "not gzip data, though its name ends in .gz"),
+                       ("cut.ndjson.gz", "the file ends early (a cut-off .gz)"),
+                       ("array.json", "holds a JSON array; import reads one session document a line")):
+        line = one_line_failure(cli(env, "import", str(tmp_path / name), "--app", a.appid, check=False))
+        assert says in line, (name, line)
+    for option in (["--workers", "-1"], ["--batch-size", "0"]):
+        result = cli(env, "import", str(tmp_path / "array.json"), "--app", a.appid, *option, check=False)
+        assert result.returncode == 2 and option[0] in result.stderr and "Traceback" not in result.stderr, result
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text(json.dumps({**docs[0], "property": {**docs[0]["property"], "durationSec": -1}}) + "\n")
+    line = one_line_failure(cli(env, "import", str(bad), "--app", a.appid, "--rejects", "/dev/full", check=False))
+    assert "cannot write" in line and "No space left on device" in line, line
+    fresh_server.start()
+    try:
+        remote = cli({**env, "SESSIONSCOPE_INGEST_KEY": a.ingest_key}, "import", str(tmp_path / "array.json"), "--app",
+                     a.appid, "--server", fresh_server.base_url, check=False)
+        assert "holds a JSON array" in one_line_failure(remote) and remote.returncode == 1
+        with fresh_server.client() as client:
+            assert list_all(client, a) == []  # nothing of any of them was stored
+    finally:
+        fresh_server.stop()
+
+
+def test_app_names_are_one_line_and_apps_list_speaks_json(fresh_server: Server) -> None:
+    env = fresh_server.env
+    for name in ("", "   ", "two\nlines", "x" * 101):
+        line = one_line_failure(cli(env, "apps", "create", name, check=False))
+        assert "an app's name is 1 to 100 characters on one line" in line, (name, line)
+    made = json.loads(cli(env, "apps", "create", "  Shop  ", "--json").stdout)
+    listed = json.loads(cli(env, "apps", "list", "--json").stdout)
+    assert [(x["appid"], x["name"]) for x in listed] == [(made["appid"], "Shop")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", listed[0]["created_at"])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="setpriv drops root's override of file modes")
+def test_reading_commands_work_on_a_store_file_they_cannot_write(fresh_server: Server, tmp_path: Path) -> None:
+    """A snapshot or another user's file: `apps list` and `export` open it read-only (root runs them under
+    setpriv without CAP_DAC_OVERRIDE, so that the file's modes bind)."""
+    import shutil
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is missing")
+    a = fresh_server.create_app("snapshot")
+    docs = list(generate_sessions(20, days=5, seed=49, now=NOW))
+    path = tmp_path / "in.ndjson"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    cli(fresh_server.env, "import", str(path), "--app", a.appid)
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    snap = folder / "store.duckdb"
+    shutil.copy(db_path(fresh_server), snap)
+    snap.chmod(0o444)
+    folder.chmod(0o555)
+    env = {**fresh_server.env, "SESSIONSCOPE_STORE": f"duckdb:///{snap}"}
+    drop = ["setpriv", "--inh-caps=-dac_override", "--bounding-set=-dac_override"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*drop, sys.executable, "-m", "sessionscope.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    try:
+        listed = run("apps", "list", "--json")
+        assert listed.returncode == 0 and [x["appid"] for x in json.loads(listed.stdout)] == [a.appid], listed
+        out = run("export", "--app", a.appid, "--all-time", "-o", "-")
+        assert out.returncode == 0, out
+        assert sorted(json.loads(x)["sessionId"] for x in out.stdout.splitlines()) == sorted(d["sessionId"] for d in docs)
+        assert run("apps", "create", "more").returncode == 1  # a write still needs a file it may write
+    finally:
+        folder.chmod(0o755)

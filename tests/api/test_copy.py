@@ -86,3 +86,4 @@ def test_copy_refuses_a_duckdb_target(tmp_path: Path) -> None:
     cli(env, "apps", "create", "x", "--json")
     result = cli(env, "copy", "--from", store_url("duckdb", tmp_path), "--to", f"duckdb:///{tmp_path / 'b.duckdb'}", check=False)
     assert result.returncode == 1 and "must be a ClickHouse store" in result.stderr
+    assert not (tmp_path / "b.duckdb").exists()  # refused before anything was created

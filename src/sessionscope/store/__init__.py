@@ -9,7 +9,8 @@ def embedded_path(url: str) -> str | None:
     """The file (DuckDB) or directory (chDB) an embedded store's URL names; None for a server."""
     scheme = url.split("://", 1)[0] if "://" in url else "duckdb"
     if scheme in ("duckdb", "chdb"):
-        return url.split("://", 1)[1] if "://" in url else url
+        path = url.split("://", 1)[1] if "://" in url else url
+        return "/" + path.lstrip("/") if path.startswith("//") else path  # duckdb:////abs and duckdb:///abs alike
     return None
 
 

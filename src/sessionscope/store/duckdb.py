@@ -227,6 +227,25 @@ def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+def _refuse_other_files(path: Path) -> None:
+    """Refuse a path that holds something other than a DuckDB database. DuckDB opens a data file (NDJSON,
+    CSV, Parquet) given as a database as an in-memory one over that file: a store opened on it would take
+    apps and sessions and lose them at exit, the file left as it was."""
+    if path.is_dir():
+        raise StoreUnavailable(f"cannot open {path}: it is a directory; a DuckDB store is one file (e.g. {path / 'sessionscope.duckdb'})")
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return  # a new store
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot open {path}: {exc.strerror}") from exc
+    if head and head[8:12] != b"DUCK":  # a DuckDB file's magic bytes (an empty file becomes a new store)
+        raise StoreUnavailable(
+            f"cannot open {path}: it is not a DuckDB database file; give the path of a store, or of a file to create"
+        )
+
+
 class DuckDBStore:
     """A DuckDB file. Reads run concurrently on per-thread cursors; writes are serialised."""
 
@@ -238,6 +257,7 @@ class DuckDBStore:
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # sessions are personal data
+            _refuse_other_files(Path(path))
         # Checkpoint less often than DuckDB's 16 MB default: each checkpoint rewrites the table's last,
         # partly filled row group, so frequent ones made bulk ingestion several times slower.
         # Commits still sync the WAL, so durability is unchanged; replay after a crash reads at most this much.
