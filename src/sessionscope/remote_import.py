@@ -39,7 +39,8 @@ def _default(value: Any) -> Any:
 
 class _Poster:
     def __init__(self, base_url: str, appid: str, ingest_key: str, timeout: float) -> None:
-        self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        # the server's address, or its API's (the README's BASE ends in /v2): either reaches /v2/ingest
+        self.client = httpx.Client(base_url=base_url.rstrip("/").removesuffix("/v2"), timeout=timeout)
         self.reached = False  # whether any answer came (then a dropped connection is retried)
         self.headers = {
             "appid": appid,

@@ -420,8 +420,8 @@ def test_import_through_a_running_server(tmp_path: Path) -> None:
     try:
         args = ("import", str(path), "--app", a.appid, "--server", server.base_url, "--batch-size", "25")
         env = {**server.env, "SESSIONSCOPE_INGEST_KEY": a.ingest_key}
-        for _ in range(2):  # a second run replaces what the first stored
-            result = cli(env, *args, check=False)
+        for base in (server.base_url, server.base_url + "/v2/"):  # a second run replaces what the first stored
+            result = cli(env, *args[:5], base, *args[6:], check=False)  # the API's address (BASE) works too
             assert result.returncode == 3, result
             assert "imported 40 sessions, rejected 2" in result.stdout, result.stdout
             assert "rejected: line 6: not valid JSON" in result.stdout, result.stdout
@@ -587,3 +587,12 @@ def test_reading_commands_work_on_a_store_file_they_cannot_write(fresh_server: S
         assert run("apps", "create", "more").returncode == 1  # a write still needs a file it may write
     finally:
         folder.chmod(0o755)
+
+
+def test_an_unreachable_clickhouse_is_one_line_with_the_sockets_reason(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = Server(data_dir=tmp_path, store_url=f"clickhouse://u:p@127.0.0.1:{port}/db").env
+    line = one_line_failure(cli(env, "apps", "list", check=False))
+    assert line == f"error: cannot reach ClickHouse at 127.0.0.1:{port}/db: Connection refused", line

@@ -7,6 +7,8 @@ the cluster of a sharded deployment (see docs/scale-out.md).
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -17,6 +19,12 @@ import pyarrow as pa
 from ..errors import StoreUnavailable
 from .ch_common import SESSION_SETTINGS, ClickHouseStore
 from .ch_params import Text
+
+# The driver logs a failed request ("Unexpected Http Driver Exception") before raising it; with no handler
+# configured (the command line) Python printed that line beside our own one-line error. Configured logging
+# (the server's) still gets it.
+logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 
 class HttpDriver:
@@ -69,7 +77,9 @@ def connect(url: str) -> Any:
         return clickhouse_connect.get_client(**kwargs, database=database, settings=settings)
     except Exception as exc:  # noqa: BLE001 - connection refused, auth, DNS: all mean "not reachable"
         where = f"{parts.hostname}:{kwargs['port']}/{database}"
-        raise StoreUnavailable(f"cannot reach ClickHouse at {where}: {str(exc).splitlines()[0]}") from exc
+        text = str(exc)
+        cause = _ERRNO.search(text)  # the socket's reason (connection refused, name not known), not the pool's story
+        raise StoreUnavailable(f"cannot reach ClickHouse at {where}: {cause.group(1) if cause else text.splitlines()[0]}") from exc
 
 
 class ClickHouseServerStore(ClickHouseStore):
