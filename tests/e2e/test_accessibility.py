@@ -161,3 +161,26 @@ def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_a_client(page, 
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = httpx.get(site.base + "/v2/nope", headers={"accept": "text/html"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_titles_say_the_page_and_the_keyboard_skips_chart_points(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """A list's title says which page of how many (25 sessions a page; the count itself is checked against
+    the oracle in test_dashboard); a chart's points are left out of the Tab order (146 stops on one page
+    before), the table under it keeps every link."""
+    open_page(page, site, f"/app/{site.a.appid}/sessions/list/2")
+    shown = int(page.get_attribute("#session-count", "data-count"))
+    pages = -(-shown // 25)
+    assert pages > 2 and page.title() == f"Sessions, page 2 of {pages} · sessionscope", page.title()
+    open_page(page, site, f"/app/{site.a.appid}/analytics?g1=session_uploadedon_day")
+    points = page.locator("svg[data-chart=line] a.point")
+    assert points.count() > 0 and points.count() == page.locator("svg[data-chart=line] a.point[tabindex='-1']").count()
+    assert page.locator("table a").count() >= points.count()
+
+
+def test_a_wrong_key_marks_the_key_field(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site.base + f"/app/{site.a.appid}/sessions/list/1")
+    page.fill("#apikey", "sk_wrong")
+    with page.expect_navigation():
+        page.click("form.stack button[type=submit]")
+    assert page.get_attribute("#apikey", "aria-invalid") == "true"
+    assert page.get_attribute("#apikey", "aria-describedby") == "login-error" and page.inner_text("#login-error")
