@@ -184,3 +184,23 @@ def test_a_wrong_key_marks_the_key_field(page, site: Site) -> None:  # type: ign
         page.click("form.stack button[type=submit]")
     assert page.get_attribute("#apikey", "aria-invalid") == "true"
     assert page.get_attribute("#apikey", "aria-describedby") == "login-error" and page.inner_text("#login-error")
+
+
+def test_filter_controls_are_named_by_their_row_as_rows_come_and_go(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """Every row's controls were all "Attribute", "Operator", "Value": each is now "Filter N …", N following
+    the rows as one is added or removed."""
+    two = [{"attribute": "device_platform", "operator": "equal", "value": "ios"},
+           {"attribute": "device_country", "operator": "equal", "value": "USA"}]
+    open_page(page, site, f"/app/{site.a.appid}/sessions/list/1?{filters_query(two)}")
+
+    def names() -> list[tuple[str, str]]:
+        return [(page.get_by_label(f"Filter {k} attribute").input_value(), page.get_by_label(f"Remove filter {k}").get_attribute("data-action"))
+                for k in range(1, page.locator("#filter-rows [data-row]").count() + 1)]
+
+    assert names() == [("device_platform", "remove-filter"), ("device_country", "remove-filter")]
+    assert page.get_by_label("Filter 2 operator").input_value() == "equal"
+    assert page.get_by_label("Filter 2 value").input_value() == "USA"
+    page.click('[data-action="add-filter"]')
+    assert [a for a, _ in names()] == ["device_platform", "device_country", ""]
+    page.get_by_label("Remove filter 1").click()
+    assert [a for a, _ in names()] == ["device_country", ""]

@@ -62,11 +62,24 @@
       // keyboard users keep their place: the next row's attribute, else the previous one's, else "Add filter"
       var next = row.nextElementSibling || row.previousElementSibling;
       var form = row.closest("form");
+      var list = row.parentElement;
       row.remove();
+      renumber(list);
       var target = next ? next.querySelector('[data-role="attr"]') : form && form.querySelector('[data-action="add-filter"]');
       if (target) target.focus();
     });
     if (!op.options.length) syncOperators();
+  }
+
+  // each row's hidden labels say which filter they belong to ("Filter 2 operator"), as rows come and go
+  function renumber(list) {
+    list.querySelectorAll("[data-row]").forEach(function (row, k) {
+      row.querySelectorAll("label[data-name]").forEach(function (label) {
+        label.textContent = "Filter " + (k + 1) + " " + label.dataset.name;
+      });
+      var remove = row.querySelector('[data-name="remove"]');
+      if (remove) remove.setAttribute("aria-label", "Remove filter " + (k + 1));
+    });
   }
 
   function setupFilters() {
@@ -84,6 +97,7 @@
       fragment.querySelectorAll("label[for]").forEach(function (el) { el.htmlFor = el.htmlFor.replace(/new$/, id); });
       var row = fragment.querySelector("[data-row]");
       list.appendChild(fragment);
+      renumber(list);
       setupRow(row, cat);
       var note = form.querySelector("[data-no-filters]");
       if (note) note.hidden = true;
