@@ -204,3 +204,19 @@ def test_filter_controls_are_named_by_their_row_as_rows_come_and_go(page, site: 
     assert [a for a, _ in names()] == ["device_platform", "device_country", ""]
     page.get_by_label("Remove filter 1").click()
     assert [a for a, _ in names()] == ["device_country", ""]
+
+
+def test_figure_tables_have_a_caption_and_row_headers(page, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """Each breakdown's table says what it holds and heads each row by its group; a chart's legend is a list
+    of its lines, no longer the figure's caption (which named the chart "android ios (none)")."""
+    open_page(page, site, f"/app/{site.a.appid}/analytics?g1=device_platform&g2=session_uploaded_week")
+    tables = page.locator("table.data")
+    assert tables.count() >= 2
+    for k in range(tables.count()):
+        table = tables.nth(k)
+        caption = table.locator("caption").text_content().strip()
+        assert caption.startswith("Sessions") and " by " in caption, caption
+        rows = table.locator("tbody tr").count()
+        assert rows > 0 and table.locator("tbody th[scope=row]").count() >= rows
+    assert page.locator("figure figcaption").count() == 0
+    assert page.locator(".legend[role=list] [role=listitem]").count() >= 2
