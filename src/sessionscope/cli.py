@@ -26,6 +26,22 @@ app = typer.Typer(help="sessionscope: a self-hostable session store with a UXCam
 apps_app = typer.Typer(help="Create, list and rotate keys of apps (tenants).", no_args_is_help=True)
 app.add_typer(apps_app, name="apps")
 
+
+def _version(show: bool) -> None:
+    if show:
+        from . import __version__
+
+        typer.echo(f"sessionscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool | None, typer.Option("--version", help="Print the version and exit.", callback=_version,
+                                                 is_eager=True)] = None,
+) -> None:
+    """sessionscope: a self-hostable session store with a UXCam-compatible API."""
+
 StoreOpt = Annotated[
     str | None,
     typer.Option("--store", help="Store URL or DuckDB file path (default: SESSIONSCOPE_STORE, else sessionscope.duckdb in SESSIONSCOPE_DATA_DIR, ./data)."),

@@ -596,3 +596,10 @@ def test_an_unreachable_clickhouse_is_one_line_with_the_sockets_reason(tmp_path:
     env = Server(data_dir=tmp_path, store_url=f"clickhouse://u:p@127.0.0.1:{port}/db").env
     line = one_line_failure(cli(env, "apps", "list", check=False))
     assert line == f"error: cannot reach ClickHouse at 127.0.0.1:{port}/db: Connection refused", line
+
+
+def test_version(tmp_path: Path) -> None:
+    from sessionscope import __version__
+
+    result = cli(Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 'x.duckdb'}").env, "--version")
+    assert result.stdout == f"sessionscope {__version__}\n" and not (tmp_path / "x.duckdb").exists()
