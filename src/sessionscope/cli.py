@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import Iterable
 from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
@@ -441,20 +442,28 @@ def export_(
         _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
     # a regular file is written under a temporary name and renamed at the end; a device or pipe directly
     direct = to_stdout or (target.exists() and not target.is_file())
-    partial = target if direct else target.with_name(f".{target.name}.{os.getpid()}.part")
+    partial: Path | None = None  # the temporary file, until it is renamed
     try:
         stream = prepare_export(st, settings, app_id, resource, {"filters": filters, "format": fmt}, _now())
         total = stream.count()
+        if direct:
+            sink: Any = nullcontext(sys.stdout.buffer) if to_stdout else target.open("wb")
+        else:  # made exclusively (no file or link of that name is followed), with the modes a new file gets
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            partial = Path(name)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
+            sink = os.fdopen(fd, "wb")
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=Console(stderr=True)) as progress, (
-            nullcontext(sys.stdout.buffer) if to_stdout else partial.open("wb")
-        ) as out:
+        with Progress(*columns, console=Console(stderr=True)) as progress, sink as out:
             task = progress.add_task(f"Exporting {resource}s", total=total)
             for chunk in stream.chunks(lambda n: progress.advance(task, n)):
                 out.write(chunk)
             out.flush()
-        if not direct:
+        if partial is not None:
             os.replace(partial, target)
+            partial = None
     except ApiError as exc:
         _fail(exc.message)
         return
@@ -463,7 +472,7 @@ def export_(
         return
     finally:
         st.close()
-        if not direct:
+        if partial is not None:
             partial.unlink(missing_ok=True)
     window = "" if all_time or windowed else " (uploaded in the last 30 days; --all-time for every one)"
     # beside data written to a device or a pipe (-o -, /dev/stdout), the summary goes to standard error
