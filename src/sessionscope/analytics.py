@@ -84,7 +84,9 @@ def execute(store: Store, plan: AnalyticsPlan) -> dict[Key, list[Any]]:
     out: dict[Key, list[Any]] = {}
     for row in store.query(sql, values):
         key = tuple((row[2 * i], bool(row[2 * i + 1])) for i in range(n))
-        out[key] = list(row[2 * n :])
+        # settled here, so that rows are ordered (and changes computed) by the values they show: ordered by the
+        # unsettled ones, 39.99999999999998 came after an equal 40.0 of a later group value
+        out[key] = [_settled(m, v) for m, v in zip(plan.metrics, row[2 * n :], strict=True)]
     return out
 
 
@@ -294,7 +296,6 @@ def shape_row(
     for i, (g, (value, other)) in enumerate(zip(spec.group_by, key, strict=True)):
         row[g.key] = label(g, value, other)
         links.append(LinkGroup(g.attribute, g.property_name, value, other, kept[i]))
-    values = [_settled(m, v) for m, v in zip(spec.metrics, values, strict=True)]
     for m, v in zip(spec.metrics, values, strict=True):
         row[m.key] = v
     row["dashboard_link"] = build_dashboard_link(

@@ -3,6 +3,7 @@ every user value is a bound parameter."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -41,7 +42,6 @@ def bound(dialect: Dialect, sql: str, **values: tuple[Any, str]) -> tuple[str, A
     return sql.format(**{name: b.bind(value, kind) for name, (value, kind) in values.items()}), b.params()
 
 
-_EXACT_FLOAT_INTS = 2**53  # every integer up to this magnitude is a Float64 exactly
 
 
 def _value_kind(value: Any) -> str:
@@ -79,10 +79,11 @@ def _condition(b: SqlBuilder, column: str, f: Filter, op_name: str) -> str:
         expr = property_expr(b, column, attr, f.property_name)
         if op_name in NUMERIC_OPS or isinstance(value, int | float) and not isinstance(value, bool):
             expr, floats = _expr(d, "to_number", x=expr), True
-    if floats and type(value) is int and abs(value) <= _EXACT_FLOAT_INTS:
-        # the float it equals exactly, so the comparison is the same: ClickHouse compares a float with a float
-        # quicker than with an Int64 (chDB, 1M sessions, duration_sec > 60 and a platform: 53.8 -> 49.3 ms)
-        value = float(value)
+    if floats and type(value) is int:
+        # compared as a float, as DuckDB compares a DOUBLE with a BIGINT: ClickHouse compared 9007199254740993
+        # with the float a stored "9007199254740993" reads as (…992) exactly, and never matched; a float with a
+        # float is also quicker (chDB, 1M sessions, duration_sec > 60 and a platform: 53.8 -> 49.3 ms)
+        value = float(value) if abs(value) < 2**1023 else math.copysign(math.inf, value)  # past any float
     if attr.type in (EVENT, LIST) or op_name in ("in", "not_in", "has_any", "not_has_any"):
         if not isinstance(value, list):
             value = [value]

@@ -14,6 +14,7 @@ import orjson
 from ..catalog import OPERATORS, Attribute, Operator, Resource, operators_for
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST
 from ..errors import bad_request, json_kind, shown
+from .dialects import DECIMAL_PATTERN
 from .spec import Filter, ListSpec, Window
 from .window import condition_range, intersect, window_for
 
@@ -47,7 +48,7 @@ def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 _INTEGER = re.compile(r"-?[0-9]+")  # a sign only so that "-1" is told the allowed range
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
 def integer(raw: Any) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import Dialect
+from . import DECIMAL_PATTERN, Dialect
 
 _CASTS = {"Array(String)": "::VARCHAR[]", "DateTime": "::TIMESTAMP", "String": "::VARCHAR"}
 
@@ -36,7 +36,12 @@ DUCKDB = Dialect(
     },
     expressions={
         "map_get": "{m}[{k}]",
-        "to_number": "TRY_CAST({x} AS DOUBLE)",
+        # a text in plain decimal notation with a finite value (DECIMAL_PATTERN); TRY_CAST alone also reads
+        # "1_000", "NaN" and "inf", and one infinite value made a group's sum and average null
+        "to_number": (
+            f"CASE WHEN regexp_full_match({{x}}, '\\s*{DECIMAL_PATTERN}\\s*') AND isfinite(TRY_CAST({{x}} AS DOUBLE)) "
+            "THEN TRY_CAST({x} AS DOUBLE) END"
+        ),
         "between": "{c} BETWEEN {lo} AND {hi}",
         "in_subquery": "{c} IN ({q})",
         "not_in_subquery": "{c} NOT IN ({q})",
