@@ -42,8 +42,6 @@ def bound(dialect: Dialect, sql: str, **values: tuple[Any, str]) -> tuple[str, A
     return sql.format(**{name: b.bind(value, kind) for name, (value, kind) in values.items()}), b.params()
 
 
-
-
 def _value_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "Bool"
