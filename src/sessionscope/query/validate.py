@@ -14,7 +14,6 @@ import orjson
 from ..catalog import OPERATORS, Attribute, Operator, Resource, operators_for
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST
 from ..errors import bad_request, json_kind, shown
-from .dialects import DECIMAL_PATTERN
 from .spec import Filter, ListSpec, Window
 from .window import condition_range, intersect, window_for
 
@@ -48,7 +47,9 @@ def _json_array(params: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 _INTEGER = re.compile(r"-?[0-9]+")  # a sign only so that "-1" is told the allowed range
-_DECIMAL = re.compile(DECIMAL_PATTERN)
+# A number in plain decimal notation ("10", "-2.5", ".5", "1e3"), as a filter's value is read; a stored text is
+# read as a number by the same rule, whitespace aside, where its value is finite (the dialects' to_number)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def integer(raw: Any) -> int:

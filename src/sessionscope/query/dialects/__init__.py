@@ -5,12 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# A number in plain decimal notation ("10", "-2.5", ".5", "1e3"), as a filter's value is read (query.validate)
-# and, with surrounding whitespace and a finite value, as a stored text is read where a number is needed
-# (custom properties): not "1_000", "0x10", "NaN", "inf" or "Infinity", which one engine or Python read and
-# another does not. RE2 syntax (DuckDB, ClickHouse) and Python's alike.
-DECIMAL_PATTERN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-
 
 @dataclass(frozen=True)
 class Dialect:

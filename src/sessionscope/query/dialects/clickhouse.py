@@ -100,7 +100,7 @@ CLICKHOUSE = Dialect(
     },
     expressions={
         "map_get": "arrayElementOrNull({m}, {k})",  # NULL for a missing key ({m}[{k}] would give '')
-        # as DuckDB's: plain decimal notation (DECIMAL_PATTERN) between whitespace, and a finite value;
+        # as DuckDB's: plain decimal notation (query/validate.py's pattern) between whitespace, a finite value;
         # toFloat64OrNull reads nothing else but "nan" and "inf" (tests/unit/test_numeric_text.py)
         "to_number": (
             f"if(isFinite(toFloat64OrZero(trimBoth({{x}}, '{_SPACE}'))), toFloat64OrNull(trimBoth({{x}}, '{_SPACE}')), NULL)"

@@ -36,7 +36,7 @@ DUCKDB = Dialect(
     },
     expressions={
         "map_get": "{m}[{k}]",
-        # a text in plain decimal notation with a finite value (DECIMAL_PATTERN, between whitespace): TRY_CAST
+        # a text in plain decimal notation with a finite value (query/validate.py's pattern, between whitespace): TRY_CAST
         # also reads "1_000", "+-5", "NaN" and "inf" (one infinite value made a group's sum and average null).
         # Refusing those is what the pattern refuses (tests/unit/test_numeric_text.py holds both engines to
         # it over random texts), at half a regular expression's cost (a 1M-session average: 89 ms against 178)
