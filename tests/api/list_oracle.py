@@ -27,6 +27,7 @@ Semantics modelled (see the SPEC for the wording):
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -83,17 +84,25 @@ def is_number(v: Any) -> bool:
     )
 
 
-def to_number(v: Any) -> float:
+# docs/api.md, Filters: "plain decimal notation" (not 1_000, 0x10, NaN or inf), whitespace aside, finite
+_PLAIN_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+
+
+def plain_number(v: Any) -> float | None:
+    """The number a value is, by the documented rule (a JSON number, or a text in plain decimal notation),
+    else None."""
     if is_number(v):
+        return float(v) if math.isfinite(float(v)) else None
+    if isinstance(v, str) and _PLAIN_DECIMAL.fullmatch(v) and math.isfinite(float(v)):
         return float(v)
-    if isinstance(v, str):
-        try:
-            f = float(v.strip())
-        except ValueError:
-            raise OracleError(f"not a number: {v!r}") from None
-        if math.isfinite(f):
-            return f
-    raise OracleError(f"not a number: {v!r}")
+    return None
+
+
+def to_number(v: Any) -> float:
+    number = plain_number(v)
+    if number is None:
+        raise OracleError(f"not a number: {v!r}")
+    return number
 
 
 def as_text(v: Any) -> str:
@@ -218,7 +227,8 @@ def match_list(op: str, stored: Any, value: Any) -> bool:
 def match_json(op: str, stored: Any, value: Any) -> bool:
     """A custom (JSON) property: text for string operators, numbers for numeric ones."""
     if op in NUMERIC_OPS or (op in ("equal", "not_equal") and is_number(value)):
-        return match_number(op, stored if is_number(stored) else MISSING, value)
+        number = MISSING if isinstance(stored, bool) else plain_number(stored)  # a numeric text counts too
+        return match_number(op, MISSING if number is None else number, value)
     if isinstance(stored, dict | list):
         stored = MISSING
     return match_string(op, stored, value)
@@ -267,8 +277,8 @@ class Session:
         if v is MISSING:
             r = _get(self.doc, "property", "responsiveGestureCount")
             u = _get(self.doc, "property", "unresponsiveGestureCount")
-            if r is not MISSING and u is not MISSING:
-                return r + u
+            if r is not MISSING or u is not MISSING:  # the one not sent counts 0 (docs/api.md, Ingestion)
+                return (0 if r is MISSING else r) + (0 if u is MISSING else u)
         return v
 
     def events(self) -> list[dict]:
@@ -278,8 +288,8 @@ class Session:
         ref = _get(self.doc, "web", "referer")
         if ref is MISSING:
             return MISSING
-        host = urlsplit(ref).hostname
-        return host if host else MISSING
+        host = urlsplit(ref).hostname  # lowercased; without a leading "www." (docs/api.md, Filters)
+        return host.removeprefix("www.") if host else MISSING
 
 
 def _first_web(s: Session, *path: str) -> Any:

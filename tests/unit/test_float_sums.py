@@ -88,7 +88,7 @@ def test_both_engines_agree(tmp_path: Path, batch: Any) -> None:
 
 
 # awkward values: fractions with no exact binary form, a total far above its smallest parts, a tiny one
-DURATIONS = [0.1] * 10 + [0.3] * 10 + [2.675, 1234.5678, 1e15 + 0.5, 1e-9, 7.0, 0.7, 19.99]
+DURATIONS = [0.1] * 10 + [0.3] * 10 + [2.675, 1234.5678, 1e9 - 0.5, 1e-9, 7.0, 0.7, 19.99]  # durations are at most 1e9 s
 
 
 def _docs(values: list[float], orders: list[int]) -> list[dict]:

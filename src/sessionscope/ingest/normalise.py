@@ -90,6 +90,11 @@ class NormalisedBatch:
 
 
 _I64 = 2**63 - 1
+# A session's counts and duration are bounded so that what adds them up cannot overflow: per-user totals and
+# sums are 64-bit integers on ClickHouse (DuckDB widens them), and a sum of floats must stay finite; a billion
+# gestures or seconds (31 years) is past any real session
+_MAX_COUNT = 10**9
+_MAX_DURATION = 1e9
 _MAXF = 1.7976931348623157e308  # the largest finite float: `0 <= v <= _MAXF` also refuses inf and NaN
 _EXACT_INTS = 2.0**53  # every whole float up to this is an integer written exactly
 _MAX_OFFSET = 1e9  # event offsets beyond ~31 years would overflow the engines' timestamp ranges
@@ -97,6 +102,7 @@ _OFFSET_RULE = "a number of seconds into the session, from 0 to 1000000000"
 _MAX_ERRORS = 50  # per document; a list of 2,000 bad events would drown the response
 
 _DOC_KEYS = ("sessionId", "property", "user", "device", "location", "screens", "events", "web")
+_WEB_KEYS = frozenset(("browserName", "browserVersion", "osName", "deviceType", "referer", "utm"))
 _DOC_IGNORED = ("url", "video", "sessionNumber")  # output-only fields of a List Sessions row
 _DOC_ALLOWED = frozenset(_DOC_KEYS + _DOC_IGNORED)
 _PROPERTY_KEYS = frozenset(
@@ -328,26 +334,26 @@ def _normalise_doc(
     elif type(crashed) is not bool:
         crashed = _bool_slow(crashed, "property.isCrashed", errs)
     duration = g("durationSec")
-    if duration is not None and not (type(duration) is float and 0.0 <= duration <= _MAXF):
-        duration = _float_slow(duration, "property.durationSec", errs, 0.0, _MAXF, "a number ≥ 0")
+    if duration is not None and not (type(duration) is float and 0.0 <= duration <= _MAX_DURATION):
+        duration = _float_slow(duration, "property.durationSec", errs, 0.0, _MAX_DURATION, "a number ≥ 0")
     total_g = g("totalGesture")
-    if total_g is not None and (type(total_g) is not int or not 0 <= total_g <= _I64):
-        total_g = _int_slow(total_g, "property.totalGesture", errs, 0)
+    if total_g is not None and (type(total_g) is not int or not 0 <= total_g <= _MAX_COUNT):
+        total_g = _int_slow(total_g, "property.totalGesture", errs, 0, _MAX_COUNT)
     total_s = g("totalScreen")
-    if total_s is not None and (type(total_s) is not int or not 0 <= total_s <= _I64):
-        total_s = _int_slow(total_s, "property.totalScreen", errs, 0)
+    if total_s is not None and (type(total_s) is not int or not 0 <= total_s <= _MAX_COUNT):
+        total_s = _int_slow(total_s, "property.totalScreen", errs, 0, _MAX_COUNT)
     uniq_n = g("uniqueScreensCount")
-    if uniq_n is not None and (type(uniq_n) is not int or not 0 <= uniq_n <= _I64):
-        uniq_n = _int_slow(uniq_n, "property.uniqueScreensCount", errs, 0)
+    if uniq_n is not None and (type(uniq_n) is not int or not 0 <= uniq_n <= _MAX_COUNT):
+        uniq_n = _int_slow(uniq_n, "property.uniqueScreensCount", errs, 0, _MAX_COUNT)
     rage = g("rageGestureCount")
-    if rage is not None and (type(rage) is not int or not 0 <= rage <= _I64):
-        rage = _int_slow(rage, "property.rageGestureCount", errs, 0)
+    if rage is not None and (type(rage) is not int or not 0 <= rage <= _MAX_COUNT):
+        rage = _int_slow(rage, "property.rageGestureCount", errs, 0, _MAX_COUNT)
     resp = g("responsiveGestureCount")
-    if resp is not None and (type(resp) is not int or not 0 <= resp <= _I64):
-        resp = _int_slow(resp, "property.responsiveGestureCount", errs, 0)
+    if resp is not None and (type(resp) is not int or not 0 <= resp <= _MAX_COUNT):
+        resp = _int_slow(resp, "property.responsiveGestureCount", errs, 0, _MAX_COUNT)
     unresp = g("unresponsiveGestureCount")
-    if unresp is not None and (type(unresp) is not int or not 0 <= unresp <= _I64):
-        unresp = _int_slow(unresp, "property.unresponsiveGestureCount", errs, 0)
+    if unresp is not None and (type(unresp) is not int or not 0 <= unresp <= _MAX_COUNT):
+        unresp = _int_slow(unresp, "property.unresponsiveGestureCount", errs, 0, _MAX_COUNT)
     network = g("networkType")
     if network is not None and (type(network) is not str or len(network) > ml):
         network = _str_slow(network, "property.networkType", errs, ml)
@@ -550,6 +556,9 @@ def _normalise_doc(
             raw_utm = g("utm")
             if raw_utm is not None:
                 utm, utm_map = _utm(raw_utm, errs, ml)
+            for k, v in web.items():  # kept as sent, under the same limit as device's and location's own
+                if k not in _WEB_KEYS and type(v) is str and len(v) > ml:
+                    errs.append(f"web.{k}: must be at most {ml} characters (got {len(v)})")
             web_extra = _dumps(_without_nulls(web) if None in web.values() else web).decode()
 
     # screens
@@ -772,12 +781,15 @@ def _quoted(v: Any) -> str:
     return f" (got the string {orjson.dumps(shown).decode()}; send it unquoted)"
 
 
-def _int_slow(v: Any, path: str, errs: list[str], lo: int) -> int | None:
+def _int_slow(v: Any, path: str, errs: list[str], lo: int, hi: int = _I64) -> int | None:
     if type(v) is float and v.is_integer():
         v = int(v)
-    if type(v) is int and lo <= v <= _I64:
+    if type(v) is int and lo <= v <= hi:
         return v
-    errs.append((f"{path}: must be an integer ≥ 0" if lo == 0 else f"{path}: must be an integer") + _quoted(v))
+    if type(v) is int and v > hi:
+        errs.append(f"{path}: must be at most {hi:,}" + _quoted(v))
+    else:
+        errs.append((f"{path}: must be an integer ≥ 0" if lo == 0 else f"{path}: must be an integer") + _quoted(v))
     return None
 
 
@@ -785,7 +797,10 @@ def _float_slow(v: Any, path: str, errs: list[str], lo: float, hi: float, what: 
     t = type(v)
     if (t is int or t is float) and lo <= v <= hi:
         return float(v)
-    errs.append(f"{path}: must be {what}{_quoted(v)}")
+    if (t is int or t is float) and v > hi and " from " not in what:  # a range in `what` says it already
+        errs.append(f"{path}: must be at most {int(hi):,}{_quoted(v)}" if float(hi).is_integer() else f"{path}: must be at most {hi:g}{_quoted(v)}")
+    else:
+        errs.append(f"{path}: must be {what}{_quoted(v)}")
     return None
 
 
@@ -856,6 +871,9 @@ def _custom_props(
     for k, v in user.items():
         if v is None or k in _USER_RESERVED:
             continue
+        if len(k) > ml:
+            errs.append(f"user: a property name must be at most {ml} characters (got {len(k)})")
+            continue
         t = type(v)
         if t is str:
             if len(v) > ml:
@@ -889,11 +907,12 @@ def _event_props(
     if type(props) is not dict:
         errs.append(f"{path}: must be an object")
         return None, None
-    if len(props) > max_props:
-        errs.append(f"{path}: at most {max_props} properties allowed (got {len(props)})")
     entries: list[tuple[str, str]] = []
     dropped = False
     for k, v in props.items():
+        if len(k) > ml:
+            errs.append(f"{path}: a property name must be at most {ml} characters (got {len(k)})")
+            continue
         t = type(v)
         if t is str:
             if len(v) > ml:
@@ -909,6 +928,8 @@ def _event_props(
             dropped = True
         else:
             errs.append(f"{path}.{k}: must be a string, number or boolean")
+    if len(entries) > max_props:  # a null is no property (as on the quick path)
+        errs.append(f"{path}: at most {max_props} properties allowed (got {len(entries)})")
     if not entries:
         return None, None
     return _dumps(_without_nulls(props) if dropped else props).decode(), entries
@@ -921,6 +942,9 @@ def _utm(raw: Any, errs: list[str], ml: int) -> tuple[str | None, list[tuple[str
     clean: dict[str, str] = {}
     for k, v in raw.items():
         if v is None:
+            continue
+        if len(k) > ml:
+            errs.append(f"web.utm: a parameter name must be at most {ml} characters (got {len(k)})")
             continue
         if type(v) is not str or len(v) > ml:
             v = _str_slow(v, f"web.utm.{k}", errs, ml)
