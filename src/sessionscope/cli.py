@@ -78,7 +78,8 @@ def _open(settings: Settings, existing: bool = False, reads_only: bool = False):
         try:
             return open_store(url, **settings.store_options())
         except StoreUnavailable:
-            if not (reads_only and url.split("://")[0] in ("duckdb", url) and path is not None and os.path.isfile(path)):
+            duckdb_file = ("://" not in url or url.startswith("duckdb://")) and path is not None and os.path.isfile(path)
+            if not (reads_only and duckdb_file):
                 raise
             return open_store(url, read_only=True, **settings.store_options())  # a file this user cannot write
     except (StoreUnavailable, ValueError) as exc:  # ValueError: a store URL of no known scheme
@@ -86,6 +87,15 @@ def _open(settings: Settings, existing: bool = False, reads_only: bool = False):
     except OSError as exc:  # a path that is not what the store needs (a file for chDB's directory, say)
         _fail(f"cannot open the store {settings.store_url()}: {exc.strerror or exc}"
               + (f" ({exc.filename})" if exc.filename else ""))
+
+
+def _app_name(name: str) -> str:
+    """An app's name from the command line, as it will be kept; a one-line failure when it cannot be."""
+    try:
+        return apps_mod.checked_name(name)
+    except ValueError as exc:
+        _fail(str(exc))
+        raise  # (_fail exits)
 
 
 def _fail(message: str) -> None:
@@ -163,10 +173,7 @@ def apps_create(
     store: StoreOpt = None,
 ) -> None:
     """Create an app and print its keys (shown once)."""
-    try:
-        name = apps_mod.checked_name(name)
-    except ValueError as exc:
-        _fail(str(exc))
+    name = _app_name(name)
     creds = apps_mod.create_app(_open(_settings(store)), name)
     if as_json:
         typer.echo(json.dumps({"appid": creds.appid, "apikey": creds.apikey, "ingest_key": creds.ingest_key}))
@@ -218,10 +225,7 @@ def demo(
     """Create a demo app filled with realistic generated sessions."""
     from .loader import load_documents
 
-    try:
-        name = apps_mod.checked_name(name)
-    except ValueError as exc:
-        _fail(str(exc))
+    name = _app_name(name)
     settings = _settings(store)
     st = _open(settings)
     existing = apps_mod.find_app(st, name) if reuse else None
@@ -272,6 +276,8 @@ def _check_ndjson(file: Path) -> None:
     one JSON array instead of a document a line (the same answer with --server as without)."""
     import gzip
 
+    from .ingest.parse import _BOM
+
     try:
         with (gzip.open if file.name.lower().endswith(".gz") else open)(file, "rb") as f:
             head = f.read(1 << 16)
@@ -281,7 +287,7 @@ def _check_ndjson(file: Path) -> None:
         _fail(f"{file.name}: the file ends early (a cut-off .gz)")
     except OSError as exc:
         _fail(f"{file.name}: cannot read it: {exc.strerror or exc}")
-    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
+    if head.removeprefix(_BOM).lstrip().startswith(b"["):
         _fail(f"{file.name} holds a JSON array; import reads one session document a line (NDJSON), e.g. "
               f"`jq -c '.[]' {file.name} > sessions.ndjson`, or POST the array to /v2/ingest/sessions")
 

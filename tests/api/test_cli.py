@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sessionscope.demo import generate_sessions
-from support.server import Creds, Server, cli
+from support.server import Creds, Server, cli, free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ALL_TIME = {
@@ -464,9 +464,7 @@ def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path: Path) ->
     data = tmp_path / "sessions.ndjson"
     data.write_text('{"sessionId": "a"}\n')
     env = Server(data_dir=tmp_path, store_url=f"duckdb:///{data}").env
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
+    port = str(free_port())
     for args in (["apps", "create", "x"], ["apps", "list"], ["serve", "--port", port],
                  ["copy", "--from", str(data), "--to", f"chdb:///{tmp_path / 'ch'}"]):
         line = one_line_failure(cli(env, *args, check=False))
@@ -590,9 +588,7 @@ def test_reading_commands_work_on_a_store_file_they_cannot_write(fresh_server: S
 
 
 def test_an_unreachable_clickhouse_is_one_line_with_the_sockets_reason(tmp_path: Path) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nothing listens on
     env = Server(data_dir=tmp_path, store_url=f"clickhouse://u:p@127.0.0.1:{port}/db").env
     line = one_line_failure(cli(env, "apps", "list", check=False))
     assert line == f"error: cannot reach ClickHouse at 127.0.0.1:{port}/db: Connection refused", line

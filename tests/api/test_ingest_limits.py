@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from support.engines import store_url
-from support.server import Server
+from support.server import one_app
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 ALL_TIME = [{"attribute": "date_range", "operator": "between_dates", "value": {"lower": "2000-01-01", "upper": "2099-12-31"}}]
@@ -32,13 +32,8 @@ def doc(sid: str, who: str = "u", /, **sections: dict) -> dict:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, engine: str):  # type: ignore[no-untyped-def]
     data_dir = tmp_path_factory.mktemp(f"limits-{engine}")
-    srv = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
-    app = srv.create_app("limits")
-    srv.start()
-    client = srv.client()
-    yield srv, client, app
-    client.close()
-    srv.stop()
+    with one_app(data_dir, store_url(engine, data_dir), "limits") as served:
+        yield served
 
 
 def post(server, docs: list[dict]) -> dict:  # type: ignore[no-untyped-def]

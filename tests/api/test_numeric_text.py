@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from support.engines import store_url
-from support.server import Server
+from support.server import one_app
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 WINDOW = {"attribute": "date_range", "operator": "between_dates",
@@ -72,16 +72,11 @@ TIES = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, engine: str):  # type: ignore[no-untyped-def]
     data_dir = tmp_path_factory.mktemp(f"numeric-{engine}")
-    srv = Server(data_dir=data_dir, store_url=store_url(engine, data_dir))
-    app = srv.create_app("numeric")
-    srv.start()
-    client = srv.client()
-    docs = [doc(k, s) for k, s in enumerate(SCORES)] + TIES
-    r = client.post("/v2/ingest/sessions", json=docs, headers=app.ingest_headers)
-    assert r.status_code == 200 and r.json()["accepted"] == len(docs), r.text
-    yield srv, client, app
-    client.close()
-    srv.stop()
+    with one_app(data_dir, store_url(engine, data_dir), "numeric") as (srv, client, app):
+        docs = [doc(k, s) for k, s in enumerate(SCORES)] + TIES
+        r = client.post("/v2/ingest/sessions", json=docs, headers=app.ingest_headers)
+        assert r.status_code == 200 and r.json()["accepted"] == len(docs), r.text
+        yield srv, client, app
 
 
 def matching(server, condition: dict) -> set[str]:  # type: ignore[no-untyped-def]

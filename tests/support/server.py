@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +120,20 @@ class Server:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=60)
+
+
+@contextmanager
+def one_app(data_dir: Path, store_url: str, name: str) -> Iterator[tuple[Server, httpx.Client, Creds]]:
+    """A started server holding one app, with a client for it; stopped when the block ends."""
+    server = Server(data_dir=data_dir, store_url=store_url)
+    creds = server.create_app(name)
+    server.start()
+    client = server.client()
+    try:
+        yield server, client, creds
+    finally:
+        client.close()
+        server.stop()
 
 
 def ingest(client: httpx.Client, creds: Creds, docs: list[dict], batch: int = 2_000) -> list[dict]:
