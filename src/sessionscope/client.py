@@ -9,7 +9,7 @@
 
 Every listing pages automatically (one request per page, as you iterate); errors are raised as `ApiError`
 subclasses carrying the error body's fields; `429` and `503` answers are retried after their `Retry-After`
-(a bounded number of times). It needs only httpx; pandas and polars are imported when a DataFrame is asked for.
+(a bounded number of times), except a request the server stopped at its time limit (code `query_timeout`). It needs only httpx; pandas and polars are imported when a DataFrame is asked for.
 """
 
 from __future__ import annotations
@@ -133,6 +133,18 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(response.headers["retry-after"])
     except (KeyError, ValueError):
         return None
+
+
+def _timed_out(response: httpx.Response) -> bool:
+    """A request the server stopped at its time limit for reads: sent again, it would run as long again."""
+    if response.status_code != 503:
+        return False
+    try:
+        response.read()  # a streamed answer's body (an error's is small)
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == "query_timeout"
 
 
 def error_from(response: httpx.Response) -> ApiError:
@@ -335,7 +347,7 @@ class Client:
         attempt = 0
         while True:
             response = send()
-            if response.status_code not in RETRIED or attempt >= self.max_retries:
+            if response.status_code not in RETRIED or attempt >= self.max_retries or _timed_out(response):
                 return response
             wait = _retry_after(response)
             wait = 1.0 if wait is None else max(wait, 0.0)

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         "request does not run again (0 = off). Exact: a committed write of an app's sessions discards what was read for "
         "that app; a change of apps or keys discards them all.",
     )
+    query_timeout_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Longest time a read request (a list, analytics or dashboard page) may take in the store: its "
+        "queries are stopped after it and the request answered 503 `query_timeout` (0: no limit). Exports and "
+        "ingestion are never stopped.",
+    )
     ingest_workers: int = Field(
         1,
         ge=0,

@@ -123,9 +123,12 @@ class Server:
 
 
 @contextmanager
-def one_app(data_dir: Path, store_url: str, name: str) -> Iterator[tuple[Server, httpx.Client, Creds]]:
-    """A started server holding one app, with a client for it; stopped when the block ends."""
-    server = Server(data_dir=data_dir, store_url=store_url)
+def one_app(
+    data_dir: Path, store_url: str, name: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, httpx.Client, Creds]]:
+    """A started server holding one app (settings as `extra_env`), with a client for it; stopped when the
+    block ends."""
+    server = Server(data_dir=data_dir, store_url=store_url, extra_env=extra_env or {})
     creds = server.create_app(name)
     server.start()
     client = server.client()

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import analytics, service
 from ..catalog import SESSIONS
 from ..errors import ApiError, StoreUnavailable
+from ..store.deadline import time_limit
 from ..store.results import NotCached, cached_only, reading
 from .deps import load_json_body, query_params, read_app
 from .params import ANALYTICS, LIST, documented
@@ -75,36 +76,44 @@ MAX_KEPT_ANSWER = 256 * 1024
 
 
 async def answer(read: Read, request: Request) -> Response:
-    """The whole request: body (POST), credentials, rate limit, then the answer: on the event loop when the
-    store has kept it, or every result it needs, else in the thread pool."""
+    """The whole request: body (POST), credentials, rate limit, then the answer within the server's time
+    limit for reads (store/deadline.py)."""
     try:
         await load_json_body(request)
         appid = await read_app(request, None)
         params = await query_params(request)
-        state, now = request.app.state, service.request_now()
-        cache = state.store.results
-        if not cache.enabled:
-            return JSON(await run_in_threadpool(read.answer, state, appid, params, now))
-        # The encoded answer is kept like a result: it is a function of the app, the parameters as sent, the
-        # request's second and the app's stored data, and the app's next write discards it with the rest.
-        key = ("answer", read.path, appid, request.scope.get("query_string", b""), getattr(request, "_body", b""), now)
-
-        def encoded() -> bytes:
-            return JSON(read.answer(state, appid, params, now)).body
-
-        with reading(appid):  # what it keeps is discarded by this app's writes, not by other apps'
-            try:
-                if _walks_buckets(params):
-                    raise NotCached  # its rows are made by walking the window's days: not on the event loop
-                with cached_only():
-                    body = cache.kept(key, encoded, _small, app=appid)
-            except NotCached:
-                body = await run_in_threadpool(cache.kept, key, encoded, _small, app=appid)
-        return Response(body, media_type=JSON.media_type)
+        state = request.app.state
+        with time_limit(state.settings.query_timeout_seconds):  # the threads it hands reads to inherit it
+            return await _answer(read, request, appid, params)
     except ApiError as exc:
         return error_response(exc)
     except StoreUnavailable as exc:
         return unavailable_response(request, exc)
+
+
+async def _answer(read: Read, request: Request, appid: str, params: Any) -> Response:
+    """The answer: on the event loop when the store has kept it, or every result it needs, else in the
+    thread pool."""
+    state, now = request.app.state, service.request_now()
+    cache = state.store.results
+    if not cache.enabled:
+        return JSON(await run_in_threadpool(read.answer, state, appid, params, now))
+    # The encoded answer is kept like a result: it is a function of the app, the parameters as sent, the
+    # request's second and the app's stored data, and the app's next write discards it with the rest.
+    key = ("answer", read.path, appid, request.scope.get("query_string", b""), getattr(request, "_body", b""), now)
+
+    def encoded() -> bytes:
+        return JSON(read.answer(state, appid, params, now)).body
+
+    with reading(appid):  # what it keeps is discarded by this app's writes, not by other apps'
+        try:
+            if _walks_buckets(params):
+                raise NotCached  # its rows are made by walking the window's days: not on the event loop
+            with cached_only():
+                body = cache.kept(key, encoded, _small, app=appid)
+        except NotCached:
+            body = await run_in_threadpool(cache.kept, key, encoded, _small, app=appid)
+    return Response(body, media_type=JSON.media_type)
 
 
 # the time buckets any resource groups by (the users' and events' catalogues share the sessions')

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..query.dialects import CLICKHOUSE
-from . import numbering, received
+from . import deadline, numbering, received
 from .ch_params import serialize
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA
@@ -64,7 +64,9 @@ SESSION_SETTINGS: dict[str, Any] = {
 class Driver(Protocol):
     """The engine-specific part: three calls, parameters already as ClickHouse text."""
 
-    def arrow(self, sql: str, params: dict[str, str]) -> pa.Table: ...
+    def arrow(self, sql: str, params: dict[str, str], timeout: float | None = None) -> pa.Table:
+        """A query's whole result; the engine stops it after `timeout` seconds (None: never)."""
+        ...
 
     def batches(self, sql: str, params: dict[str, str], batch_rows: int) -> Iterator[pa.RecordBatch]:
         """Stream a result; other queries may run while the stream is open."""
@@ -301,7 +303,7 @@ class ClickHouseStore:
     # -- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
         named = _named(params)
-        return self.results.rows(sql, [named], lambda: self._query_engine(sql, named))
+        return self.results.rows(sql, [named], lambda: to_rows(self._timed(sql, named)))
 
     def _query_engine(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
         """Rows straight from the engine, never kept: what a write reads to decide what it writes (kept
@@ -310,7 +312,17 @@ class ClickHouseStore:
         return to_rows(self.driver.arrow(sql, serialize(_named(params))))
 
     def query_arrow(self, sql: str, params: Any) -> pa.Table:
-        return naive_times(self.driver.arrow(sql, serialize(_named(params))))
+        return naive_times(self._timed(sql, _named(params)))
+
+    def _timed(self, sql: str, params: dict[str, Any]) -> pa.Table:
+        """A read, stopped by the engine when it outlasts the request's time limit (store/deadline.py)."""
+        left = deadline.remaining()
+        try:
+            return self.driver.arrow(sql, serialize(params), left)
+        except Exception as exc:
+            if left is not None and "TIMEOUT_EXCEEDED" in str(exc):
+                raise deadline.exceeded() from None
+            raise
 
     def query_batches(self, sql: str, params: Any, batch_rows: int = 10_000) -> Iterator[pa.RecordBatch]:
         for batch in self.driver.batches(sql, serialize(_named(params)), batch_rows):

@@ -7,6 +7,7 @@ process may keep query results until its next write (store/results.py).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,8 +56,19 @@ class ChdbDriver:
             conn.query(f"SET {name} = {to_text(value) if not isinstance(value, str) else repr(value)}")
         return conn
 
-    def arrow(self, sql: str, params: dict[str, str]) -> pa.Table:
-        return self._conn().query(sql, "ArrowTable", params=params)
+    def arrow(self, sql: str, params: dict[str, str], timeout: float | None = None) -> pa.Table:
+        return self._limited(timeout).query(sql, "ArrowTable", params=params)
+
+    def _limited(self, timeout: float | None) -> chdb.state.sqlitelike.Connection:
+        """This thread's connection, set to stop its queries after `timeout` seconds (None: never; writes
+        are never stopped). Whole seconds, rounded up, so that the setting is sent again only when it
+        changes: a SET costs 0.2 ms."""
+        conn = self._conn()
+        limit = 0 if timeout is None else max(1, math.ceil(timeout))
+        if getattr(self._local, "limit", 0) != limit:
+            conn.query(f"SET max_execution_time = {limit}")
+            self._local.limit = limit
+        return conn
 
     def batches(self, sql: str, params: dict[str, str], batch_rows: int) -> Iterator[pa.RecordBatch]:
         # a connection of its own: a chDB connection runs nothing else while it streams
@@ -71,14 +83,14 @@ class ChdbDriver:
             conn.close()
 
     def command(self, sql: str, params: dict[str, str]) -> None:
-        self._conn().query(sql, "Null", params=params)
+        self._limited(None).query(sql, "Null", params=params)
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, data.schema) as writer:
             writer.write_table(data)
         columns = ", ".join(data.column_names)
-        with self._conn().send_insert(f"INSERT INTO {table} ({columns})", "ArrowStream") as inserter:
+        with self._limited(None).send_insert(f"INSERT INTO {table} ({columns})", "ArrowStream") as inserter:
             inserter.append(sink.getvalue().to_pybytes())
             inserter.finish()
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -16,12 +16,13 @@ import pyarrow.compute as pc
 
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
-from . import numbering, received
+from . import deadline, numbering, received
 from .known_ids import MAX_MINUTE, KnownIds, upload_minutes
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
 
 log = logging.getLogger("sessionscope.store")
+T = TypeVar("T")
 
 TYPES = {
     "str": "VARCHAR",
@@ -325,11 +326,25 @@ class DuckDBStore:
 
     # -- reads ----------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return self.results.rows(sql, params, lambda: self._cursor().execute(sql, list(params)).fetchall())
+        return self.results.rows(sql, params, lambda: self._timed(lambda cur: cur.execute(sql, list(params)).fetchall()))
 
     def query_arrow(self, sql: str, params: Sequence[Any]) -> pa.Table:
         # a relation's Arrow result, not a DB-API result's: that one copies every row once more
-        return self._cursor().sql(sql, params=list(params)).to_arrow_table()
+        return self._timed(lambda cur: cur.sql(sql, params=list(params)).to_arrow_table())
+
+    def _timed(self, run: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`run(cursor)`, interrupted when it outlasts the request's time limit (store/deadline.py)."""
+        cur = self._cursor()
+        left = deadline.remaining()
+        if left is None:
+            return run(cur)
+        with deadline.WATCHDOG.watch(left, cur.interrupt) as fired:
+            try:
+                return run(cur)
+            except duckdb.InterruptException:
+                if fired():
+                    raise deadline.exceeded() from None
+                raise
 
     def query_batches(self, sql: str, params: Sequence[Any], batch_rows: int = 10_000) -> Iterator[pa.RecordBatch]:
         # a cursor of its own: the stream stays open while other queries run (export fetches events per batch)

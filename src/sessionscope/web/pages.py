@@ -26,6 +26,7 @@ from ..query.analytics import previous_window
 from ..query.metrics import PRIMARY_COUNT
 from ..query.spec import Window
 from ..query.validate import parse_filters
+from ..store.deadline import time_limit
 from ..store.results import reading
 from . import charts, filters
 from . import format as fmt
@@ -86,7 +87,7 @@ def _reads_of_app(page_view: Callable[..., Response]) -> Callable[..., Response]
 
     @functools.wraps(page_view)
     def scoped(request: Request, appid: str, **kwargs: Any) -> Response:
-        with reading(appid):
+        with reading(appid), time_limit(request.app.state.settings.query_timeout_seconds):
             return page_view(request, appid, **kwargs)
 
     return scoped
@@ -94,8 +95,10 @@ def _reads_of_app(page_view: Callable[..., Response]) -> Callable[..., Response]
 
 def _guard(request: Request, appid: str) -> Viewer | Response:
     """The logged-in viewer of `appid`'s pages, or the response instead: the login page, or a 429 when the
-    app is over its rate limits (a page takes one request from the app's budget, as an API read does)."""
-    who = viewer(request, appid)
+    app is over its rate limits (a page takes one request from the app's budget, as an API read does).
+    Checking the login is not a read of the app's data: the time limit for reads does not stop it."""
+    with time_limit(0):
+        who = viewer(request, appid)
     if who is None:
         return login_redirect(request)
     limiter = getattr(request.app.state, "rate_limiter", None)
@@ -137,6 +140,14 @@ def _pagination(list_path: str, number: int, count: int, query: str) -> dict[str
         "form_action": f"{list_path}/1",
         "clear_href": f"{list_path}/1",
     }
+
+
+def _error_title(error: ApiError | None) -> str:
+    if error is not None and error.code == "query_timeout":
+        return "This page took too long."
+    if error is not None and error.param == "page":
+        return "This page cannot be shown."
+    return "These filters cannot be applied."
 
 
 # -- the session list -------------------------------------------------------------------------------------
@@ -185,7 +196,7 @@ def _list_page(
         "app_name": who.app_name,
         "nav": nav,
         "error": filters.form_message(error, active, resource) if error else None,
-        "error_title": "This page cannot be shown." if error and error.param == "page" else "These filters cannot be applied.",
+        "error_title": _error_title(error),
         "totals": totals,
         "count": count,
         nav: rows,
@@ -193,7 +204,7 @@ def _list_page(
         **links(number, f"?{query}" if query else ""),
         **_filter_form(active, error, resource),
     }
-    return page(request, f"{nav}.html", context, status_code=400 if error else 200)
+    return page(request, f"{nav}.html", context, status_code=error.status if error else 200)
 
 
 @router.get("/app/{appid}/sessions/list/{page_no}")
@@ -486,7 +497,7 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
         "list_href": f"/app/{appid}/sessions/list/1" + (f"?{filters.to_query(active)}" if active else ""),
         **_filter_form(active, error),
     }
-    return page(request, "analytics.html", context, status_code=400 if error else 200)
+    return page(request, "analytics.html", context, status_code=error.status if error else 200)
 
 
 def _combined(
