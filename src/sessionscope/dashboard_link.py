@@ -246,8 +246,15 @@ def filters_from_pairs(pairs: Iterable[tuple[str, str]], strict: bool = False) -
 
 
 def parse_dashboard_link(url: str, strict: bool = False) -> list[dict[str, Any]]:
-    """A dashboard link (or its query string) -> the filters it stands for, in the API's filter format."""
-    query = url.split("?", 1)[1] if "?" in url else url
+    """A dashboard link (or its query string) -> the filters it stands for, in the API's filter format.
+    The link's query starts after its first `?`; a text with a `=` before that is a query string already
+    (filter values keep a `?` as it is: `"v":"search?q=a"`)."""
+    head, sep, rest = url.partition("?")
+    return parse_query(rest if sep and "=" not in head else url, strict)
+
+
+def parse_query(query: str, strict: bool = False) -> list[dict[str, Any]]:
+    """A dashboard link's query string (a page's, as the request carries it) -> its filters."""
     query = query.split("#", 1)[0]
     pairs = []
     for part in query.split("&"):
@@ -257,4 +264,4 @@ def parse_dashboard_link(url: str, strict: bool = False) -> list[dict[str, Any]]
     return filters_from_pairs(pairs, strict)
 
 
-__all__ = ["LinkGroup", "bucket_days", "build_dashboard_link", "filters_from_pairs", "parse_dashboard_link"]
+__all__ = ["LinkGroup", "bucket_days", "build_dashboard_link", "filters_from_pairs", "parse_dashboard_link", "parse_query"]

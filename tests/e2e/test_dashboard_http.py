@@ -376,6 +376,26 @@ def test_a_user_analytics_link_lists_the_sessions_of_its_users(site: Site, user_
     assert checked >= 1
 
 
+@pytest.mark.parametrize("extra", ["search?q=a&b=c", "?", "x?y=1#top"])
+def test_a_filter_value_with_a_question_mark_keeps_every_filter_on_the_page(site: Site, extra: str) -> None:
+    """A referrer or a UTM-bearing URL holds a `?`; links keep filter values as sent, so the page's query
+    string holds one too. The page read only what followed it: every filter dropped, all sessions shown."""
+    model = site.docs_a[0]["device"]["model"]
+    filters = [{"attribute": "device_model", "operator": "in", "value": [model, extra]},
+               {"attribute": "user_custom_property", "property_name": "q?x", "operator": "not_equal", "value": extra}]
+    r = site.client.get("/v2/session/analytics", params={"filters": json.dumps(filters)}, headers=site.a.read_headers)
+    assert r.status_code == 200, r.text
+    row = r.json()["data"][0]
+    matching, _ = UsersOracle(site.docs_a).matching(filters, window_bounds(filters, site.now))
+    assert row["session_count"] == len(matching) > 0
+    link = row["dashboard_link"]
+    assert "?" in link.split("?", 1)[1]
+    page = get(site, site.path(link), cookie_of(login(site)))
+    assert page.status_code == 200, page.text[:500]
+    assert f'data-count="{row["session_count"]}"' in page.text
+    assert html.escape(extra, quote=True) in page.text  # the form shows the value
+
+
 def test_a_link_cut_short_is_explained_not_shown_unfiltered(site: Site) -> None:
     """A link that lost its end on the way (a chat client cutting a long URL, say) names the condition it
     cannot read, on the list and on the analytics page, instead of showing every session."""

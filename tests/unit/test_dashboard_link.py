@@ -11,7 +11,7 @@ import pytest
 
 from sessionscope.analytics import label
 from sessionscope.catalog import SESSIONS
-from sessionscope.dashboard_link import LinkGroup, build_dashboard_link, parse_dashboard_link
+from sessionscope.dashboard_link import LinkGroup, build_dashboard_link, parse_dashboard_link, parse_query
 from sessionscope.query.analytics import parse_analytics
 from sessionscope.query.spec import Window
 from sessionscope.query.validate import parse_filters
@@ -174,6 +174,8 @@ def test_any_text_survives_the_round_trip(value):
         {"attribute": "device_country", "operator": "not_in", "value": [value, "x"]},
     ]
     assert parse_dashboard_link(link) == expected
+    # the page it opens reads its query string as the request carries it: all after the first "?"
+    assert parse_query(query) == parse_dashboard_link(query) == expected
     # a browser percent-encodes the rest; the parser reads that too
     encoded = link.split("?", 1)[0] + "?" + quote(query, safe="&=%")
     assert parse_dashboard_link(encoded) == expected

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from ..catalog import OPERATORS, SESSIONS, Resource
 from ..catalog.types import BUCKET, COUNT, EVENT
-from ..dashboard_link import parse_dashboard_link
+from ..dashboard_link import parse_query
 from ..errors import ApiError
 
 FORM_FIELDS = ("f_attr", "f_op", "f_prop", "f_val", "f_val2", "f_extra")
@@ -83,7 +83,7 @@ class FilterRow:
 def from_query(query: str) -> list[dict[str, Any]]:
     """A page's raw query string (a dashboard link's) -> API filters; a condition that cannot be read is a
     400 (ApiError) naming it."""
-    return parse_dashboard_link(query, strict=True)
+    return parse_query(query, strict=True)
 
 
 def to_query(filters: Iterable[Mapping[str, Any]]) -> str:
