@@ -185,3 +185,15 @@ def test_series_days_step_by_bucket_and_meet_the_same_buckets() -> None:
                 assert starts(series_days(units, w)) == starts(window_days(w)), (span, extra, units)
     all_time = window("[" + one("between_dates", '{"lower": "1900-01-01", "upper": "2999-12-31"}') + "]")
     assert sum(1 for _ in series_days(["month"], all_time)) == 1100 * 12
+
+
+@pytest.mark.parametrize("text", ["2999-12-31", "2999-12-31T00:00:01Z", "2999-12-31T23:59:59Z", "2999-12-31T20:00:00-03:59"])
+def test_every_instant_of_the_last_day_is_in_range(text: str) -> None:
+    """The message says dates run to 2999-12-31: every second of that day is taken, not its midnight alone."""
+    assert parse_time(text, param="filters", path="")[0].date() == datetime(2999, 12, 31).date()
+
+
+@pytest.mark.parametrize("text", ["3000-01-01", "2999-12-31T20:00:00-04:00", "1899-12-31T23:59:59Z"])
+def test_instants_past_either_end_are_refused(text: str) -> None:
+    with pytest.raises(ApiError, match="dates run from 1900-01-01 to 2999-12-31"):
+        parse_time(text, param="filters", path="")

@@ -34,6 +34,7 @@ from .validate import (
     parse_filters,
     parse_int,
 )
+from .window import EARLIEST, SECOND
 
 MAX_GROUP_BY = 2
 DEFAULT_MAX_GROUPS = 50
@@ -335,10 +336,12 @@ def window_length(window: Window) -> timedelta:
 
 
 def previous_window(window: Window) -> Window:
-    """The window of equal length just before (excluded days move with it)."""
+    """The window of equal length just before (excluded days move with it), cut at the earliest date a
+    filter takes (1900-01-01): no session is older, and ClickHouse reads no year before 1000 (a comparison
+    over 1970-2999 reached back to the year 940)."""
     length = window_length(window)
     excluded = tuple((lo - length, hi - length) for lo, hi in window.excluded)
-    return Window(window.lo - length, window.hi - length, excluded)
+    return Window(max(window.lo - length, EARLIEST), max(window.hi - length, EARLIEST - SECOND), excluded)
 
 
 def plan_previous(plan: AnalyticsPlan, kept: tuple[tuple[Any, ...] | None, ...]) -> AnalyticsPlan:

@@ -12,7 +12,7 @@ DEFAULT_DAYS = 30
 # Accepted filter dates: wide enough for any real query, narrow enough that window arithmetic
 # (previous windows for comparison, 30-day spans) can never overflow.
 EARLIEST = datetime(1900, 1, 1)
-LATEST = datetime(2999, 12, 31)
+LATEST = datetime(2999, 12, 31, 23, 59, 59)  # the end of the last day
 SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
 # what a filter date may look like: a day, or a day and a time of day (seconds and their fraction optional)
