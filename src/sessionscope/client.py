@@ -285,16 +285,21 @@ def _iso(t: datetime) -> str:
 
 
 def pin_window(filters: Sequence[Mapping[str, Any]] | None, now: datetime) -> list[Any] | None:
-    """The filters with the API's default window (the last 30 days) written out as a `between_dates`, when
-    they give no date_range: every page of one iteration then reads the same window. It ends the second
-    before `now`, so that a session the server stamps from `now` on (to the second) is not in it."""
+    """The filters with a window that ends at `now` written out as a `between_dates`, so that every page of
+    one iteration reads the same window: the API's default (the last 30 days) when they give no date_range
+    or only `not_on` (which leaves out one day of the default), and from 1900 when one is `after D` (which
+    runs from D to the request's time). `on`, `before` and `between_dates` fix their window themselves. It
+    ends the second before `now`, so that a session the server stamps from `now` on (to the second) is not
+    in it."""
     if filters is not None and not _is_json(filters):
         return filters  # type: ignore[return-value]  # not a list: the server names what is wrong
     given = list(filters or [])
-    if any(isinstance(f, Mapping) and f.get("attribute") == "date_range" for f in given):
+    dated = [f for f in given if isinstance(f, Mapping) and f.get("attribute") == "date_range"]
+    if any(f.get("operator") not in ("not_on", "after") for f in dated):
         return given
     now = now.astimezone(UTC).replace(microsecond=0)
-    window = {"lower": _iso(now - timedelta(days=DEFAULT_DAYS)), "upper": _iso(now - timedelta(seconds=1))}
+    since = "1900-01-01T00:00:00Z" if any(f.get("operator") == "after" for f in dated) else _iso(now - timedelta(days=DEFAULT_DAYS))
+    window = {"lower": since, "upper": _iso(now - timedelta(seconds=1))}
     return [*given, {"attribute": "date_range", "operator": "between_dates", "value": window}]
 
 

@@ -288,21 +288,33 @@ def test_an_export_cut_off_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_user_moving_up_while_paging_is_not_missed(own) -> None:
+@pytest.mark.parametrize(
+    "dates",
+    [
+        [],
+        [{"attribute": "date_range", "operator": "not_on", "value": "2001-01-01"}],  # the default window less a day
+        [{"attribute": "date_range", "operator": "after", "value": "2001-01-01"}],  # from that day to the request's time
+    ],
+    ids=["default", "not_on", "after"],
+)
+def test_a_user_moving_up_while_paging_is_not_missed(own, dates: list) -> None:
     """Users come most recently seen first: a user further down who gets a new session while the pages are
-    read would move onto a page already read. The client pins the default window when it reads the first
-    page, so the order holds and every user there at the start comes once."""
+    read would move onto a page already read. The client pins a window that would end at each request's
+    time (the default one, `not_on`'s, `after`'s) when it reads the first page, so the order holds and
+    every user there at the start comes once."""
     server, creds, docs = own
     with Client(server.base_url, creds.appid, creds.apikey) as client:
-        before = [r["uxcamUserId"] for r in client.users()]
+        before = [r["uxcamUserId"] for r in client.users(filters=dates)]
         assert len(before) > 30
-        pages = client.users(page_size=10).pages()
+        pages = client.users(filters=dates, page_size=10).pages()
         seen = [r["uxcamUserId"] for r in next(pages)] + [r["uxcamUserId"] for r in next(pages)]
         mover = before[25]  # on the third page, not read yet
         theirs = next(d for d in docs if d["user"].get("uxcamuserid") == mover)
-        new = {**theirs, "sessionId": "mover-new", "property": {k: v for k, v in theirs["property"].items() if k != "uploadedServerTime"}}
+        new = {**theirs, "sessionId": f"mover-{len(dates) and dates[0]['operator']}",
+               "property": {k: v for k, v in theirs["property"].items() if k != "uploadedServerTime"}}
         ingest(server.client(), creds, [new])  # stamped by the server: now
-        unpinned = server.client().get("/v2/user", params={"page_size": 500}, headers=creds.read_headers).json()
+        unpinned = server.client().get("/v2/user", params={"page_size": 500, "filters": json.dumps(dates)},
+                                       headers=creds.read_headers).json()
         # now on a page already read (other tests' users seen in the same second may share the top)
         assert [r["uxcamUserId"] for r in unpinned["data"]].index(mover) < len(seen)
         for page in pages:
