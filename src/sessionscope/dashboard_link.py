@@ -205,16 +205,18 @@ def build_dashboard_link(
 # -- parsing ------------------------------------------------------------------------------------------------
 
 
-def _to_filter(name: str, cond: dict[str, Any]) -> dict[str, Any]:
+def _to_filter(name: str, cond: dict[str, Any], buckets_apart: bool = False) -> dict[str, Any]:
     op, value = cond.get("o"), cond.get("v")
+    # a session time bucket kept apart from the window (`buckets_apart`), or read as one
+    bucket = BUCKET_PARAM if buckets_apart and name.startswith(BUCKET_PARAM) else "date_range"
     if name in _BUCKET_PARAMS and op == "between" and isinstance(value, list) and len(value) == 2:
         return {
-            "attribute": "date_range",
+            "attribute": bucket,
             "operator": "between_dates",
             "value": {"lower": value[0], "upper": value[1]},
         }
     if name in _DAY_PARAMS and op == "in" and isinstance(value, list) and len(value) == 1:
-        return {"attribute": "date_range", "operator": "on", "value": value[0]}
+        return {"attribute": bucket, "operator": "on", "value": value[0]}
     f: dict[str, Any] = {"attribute": name, "operator": op, "value": value}
     if "property_name" in cond:
         f["property_name"] = cond["property_name"]
@@ -223,10 +225,14 @@ def _to_filter(name: str, cond: dict[str, Any]) -> dict[str, Any]:
     return f
 
 
-def filters_from_pairs(pairs: Iterable[tuple[str, str]], strict: bool = False) -> list[dict[str, Any]]:
+def filters_from_pairs(
+    pairs: Iterable[tuple[str, str]], strict: bool = False, buckets_apart: bool = False
+) -> list[dict[str, Any]]:
     """Decoded (name, value) query pairs -> filters; pairs that are not link conditions are skipped.
     `strict`: a value that opens a JSON object but is not a condition (a link cut short or mangled on its
-    way) is a 400 naming it, rather than a condition silently dropped."""
+    way) is a 400 naming it, rather than a condition silently dropped. `buckets_apart`: a session time
+    bucket is a `session_uploadedon` condition (the dashboard reads it so for the sessions of users), not a
+    `date_range`."""
     filters = []
     for name, text in pairs:
         try:
@@ -234,7 +240,7 @@ def filters_from_pairs(pairs: Iterable[tuple[str, str]], strict: bool = False) -
         except ValueError:
             cond = None
         if isinstance(cond, dict) and isinstance(cond.get("o"), str) and "v" in cond:
-            filters.append(_to_filter(name, cond))
+            filters.append(_to_filter(name, cond, buckets_apart))
         elif strict and text.lstrip().startswith("{"):
             shown = text if len(text) <= 80 else text[:77] + "..."
             raise bad_request(
@@ -253,7 +259,7 @@ def parse_dashboard_link(url: str, strict: bool = False) -> list[dict[str, Any]]
     return parse_query(rest if sep and "=" not in head else url, strict)
 
 
-def parse_query(query: str, strict: bool = False) -> list[dict[str, Any]]:
+def parse_query(query: str, strict: bool = False, buckets_apart: bool = False) -> list[dict[str, Any]]:
     """A dashboard link's query string (a page's, as the request carries it) -> its filters."""
     query = query.split("#", 1)[0]
     pairs = []
@@ -261,7 +267,7 @@ def parse_query(query: str, strict: bool = False) -> list[dict[str, Any]]:
         name, _, value = part.partition("=")
         if name:
             pairs.append((unquote(name), unquote(value)))
-    return filters_from_pairs(pairs, strict)
+    return filters_from_pairs(pairs, strict, buckets_apart)
 
 
 __all__ = ["LinkGroup", "bucket_days", "build_dashboard_link", "filters_from_pairs", "parse_dashboard_link", "parse_query"]

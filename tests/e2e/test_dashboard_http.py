@@ -6,7 +6,7 @@ import html
 import json
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
@@ -394,6 +394,37 @@ def test_a_filter_value_with_a_question_mark_keeps_every_filter_on_the_page(site
     assert page.status_code == 200, page.text[:500]
     assert f'data-count="{row["session_count"]}"' in page.text
     assert html.escape(extra, quote=True) in page.text  # the form shows the value
+
+
+@pytest.mark.parametrize("bucket", ["session_uploaded_week", "session_uploadedon_day"])
+def test_a_user_analytics_time_bucket_link_keeps_the_users_totals_over_the_window(site: Site, bucket: str) -> None:
+    """A user analytics row of a week counts the users with more than 2 sessions in the request's window who
+    have a session that week. Its link lists those sessions: the bucket picks the sessions, the users' totals
+    stay over the window (the bucket read as the window made it "more than 2 sessions in that week")."""
+    user_filter = {"attribute": "user_session_count", "operator": "greater", "value": 2}
+    params = {"filters": json.dumps([user_filter]), "group_by": json.dumps([{"attribute": bucket}])}
+    r = site.client.get("/v2/user/analytics", params=params, headers=site.a.read_headers)
+    assert r.status_code == 200, r.text
+    oracle = UsersOracle(site.docs_a)
+    in_window = window_bounds([], site.now)
+    passing = {s.user for s in oracle.matching([user_filter], in_window)[0]}  # over the whole window
+    token = cookie_of(login(site))
+    checked = 0
+    for row in r.json()["data"]:
+        if not row["user_count"]:
+            continue
+        days = [f for f in parse_dashboard_link(row["dashboard_link"]) if f["attribute"] == "date_range"][0]["value"]
+        lo = datetime.fromisoformat(days["lower"])
+        hi = datetime.fromisoformat(days["upper"]) + timedelta(days=1) - timedelta(seconds=1)
+        sessions = [s for s in oracle.sessions if in_window(s.uploaded) and lo <= s.uploaded <= hi and s.user in passing]
+        assert len({s.user for s in sessions}) == row["user_count"], row  # the row, independently
+        page = get(site, site.path(row["dashboard_link"]), token)
+        assert page.status_code == 200, page.text[:500]
+        assert f'data-count="{len(sessions)}"' in page.text, (row, len(sessions))
+        checked += 1
+        if checked == 4:
+            break
+    assert checked == 4
 
 
 def test_a_link_cut_short_is_explained_not_shown_unfiltered(site: Site) -> None:

@@ -83,6 +83,9 @@ USERS = Resource(
 # session catalogue plus the user's own attributes as filters, over the users relation: each session carries
 # its user's totals over the window, so a session matches when it passes the session filters and its user
 # passes the user ones.
+# A time bucket of such a row (`session_uploadedon`) picks the sessions without being the window: the users'
+# totals stay over the request's window, as the row counted them (a bucket read as a date_range narrowed the
+# window to the week, and `user_session_count > 3` then meant more than 3 sessions in that week).
 SESSIONS_OF_USERS = replace(
     SESSIONS,
     relation="users",
@@ -93,6 +96,13 @@ SESSIONS_OF_USERS = replace(
             for a in USER_ATTRIBUTES
             if a.name not in SESSIONS.attributes and a.type != COUNT
         },
+        "session_uploadedon": Attribute(
+            "session_uploadedon",
+            DATETIME,
+            "Upload time of the session, within the window (a time bucket)",
+            "uploaded_at",
+            condition=True,
+        ),
     },
 )
 

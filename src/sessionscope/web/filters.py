@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from ..catalog import OPERATORS, SESSIONS, Resource
 from ..catalog.types import BUCKET, COUNT, EVENT
-from ..dashboard_link import parse_query
+from ..dashboard_link import BUCKET_PARAM, parse_query
 from ..errors import ApiError
 
 FORM_FIELDS = ("f_attr", "f_op", "f_prop", "f_val", "f_val2", "f_extra")
@@ -82,8 +82,17 @@ class FilterRow:
 
 def from_query(query: str) -> list[dict[str, Any]]:
     """A page's raw query string (a dashboard link's) -> API filters; a condition that cannot be read is a
-    400 (ApiError) naming it."""
-    return parse_query(query, strict=True)
+    400 (ApiError) naming it. A session time bucket stays a `session_uploadedon` condition: `read_as`
+    settles what it means on the page's resource."""
+    return parse_query(query, strict=True, buckets_apart=True)
+
+
+def read_as(active: Iterable[Mapping[str, Any]], resource: Resource) -> list[dict[str, Any]]:
+    """The filters as `resource` reads them: a time bucket stays a condition where the resource has one (the
+    sessions of users, whose totals are over the window), and elsewhere narrows the window, as a date_range."""
+    if BUCKET_PARAM in resource.attributes:
+        return [dict(f) for f in active]
+    return [{**f, "attribute": "date_range"} if f.get("attribute") == BUCKET_PARAM else dict(f) for f in active]
 
 
 def to_query(filters: Iterable[Mapping[str, Any]]) -> str:
@@ -230,6 +239,7 @@ def filter_to_row(f: Mapping[str, Any]) -> FilterRow:
 # Shorter names than the catalogue's descriptions, where those are long.
 LABELS = {
     "date_range": "Upload time",
+    "session_uploadedon": "Session upload time",
     "device_city": "City",
     "device_country": "Country",
     "event_name": "Event",

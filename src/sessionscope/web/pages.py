@@ -20,6 +20,7 @@ from .. import analytics, service
 from ..api.deps import SecretDep, SettingsDep, StoreDep
 from ..catalog import EVENTS, OPERATORS, SESSIONS, Resource, sessions_for
 from ..catalog.types import JSON
+from ..dashboard_link import BUCKET_PARAM
 from ..detail import ALL_TIME, session_detail
 from ..errors import ApiError
 from ..query.analytics import previous_window
@@ -185,7 +186,8 @@ def _list_page(
     try:
         active = filters.from_query(query)  # a condition it cannot read is a 400 naming it
         if resource.name == SESSIONS.name:  # a user analytics row's link names user conditions too
-            resource = sessions_for({str(f.get("attribute")) for f in active})
+            resource = sessions_for({str(f.get("attribute")) for f in active} - {BUCKET_PARAM})
+        active = filters.read_as(active, resource)
         totals = analytics.run_analytics(store, settings, appid, resource, {"filters": active}, now)["data"][0]
         rows = load({"filters": active, "page": number, "page_size": PAGE_SIZE}, now, resource)
     except ApiError as exc:
@@ -437,7 +439,7 @@ def analytics_page(request: Request, appid: str, store: StoreDep, settings: Sett
     sections: list[dict[str, Any]] = []
     combined: dict[str, Any] | None = None
     try:
-        active = filters.from_query(query)  # a condition it cannot read is a 400 naming it
+        active = filters.read_as(filters.from_query(query), SESSIONS)  # a condition it cannot read: a 400 naming it
         base: dict[str, Any] = {"filters": active, "comparison": comparison, "page_size": MAX_GROUPS}
         totals = analytics.session_analytics(
             store, settings, appid, {"filters": active, "comparison": comparison}, now
