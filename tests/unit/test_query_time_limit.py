@@ -61,6 +61,33 @@ def test_a_read_past_the_limit_is_stopped_and_the_next_read_is_answered(store, h
     assert s.query_arrow(CHECK[engine], []).column(0).to_pylist() == [EXPECTED]
 
 
+def test_stopping_one_read_leaves_the_others_running(store) -> None:  # type: ignore[no-untyped-def]
+    """Requests run their reads on threads of their own: the one past its limit is stopped, the reads
+    beside it (on other threads' connections, with longer limits or none) all answer, and right."""
+    engine, s = store
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def others() -> None:
+        while not stop.is_set():
+            with time_limit(60.0):
+                answers.append(s.query(CHECK[engine], [])[0][0])
+            answers.append(s.query_arrow(CHECK[engine], []).column(0)[0].as_py())
+
+    threads = [threading.Thread(target=others) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        with time_limit(1.0):
+            err, _ = _stopped(lambda: s.query(SLOW[engine], []))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert err.code == "query_timeout"
+    assert len(answers) >= 4 and set(answers) == {EXPECTED}
+
+
 def test_no_read_starts_once_the_time_is_spent(store) -> None:  # type: ignore[no-untyped-def]
     engine, s = store
     with time_limit(0.05):
