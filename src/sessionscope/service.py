@@ -16,19 +16,11 @@ from .query.deep import narrowed
 from .query.plan import ListPlan, plan_list
 from .query.render import bound, render_count, render_list
 from .query.spec import ListSpec
-from .query.validate import parse_list
+from .query.validate import parse_flag, parse_list
 from .settings import Settings
 from .store import Store
 
 NO_VIDEO = "No video available for this session"
-_TRUE_FLAGS = {"1", "true", "True", "TRUE"}
-
-
-def flag(params: Mapping[str, Any], name: str) -> bool:
-    value = params.get(name)
-    return value is True or value == 1 or (isinstance(value, str) and value in _TRUE_FLAGS)
-
-
 def session_url(settings: Settings, appid: str, session_id: str) -> str:
     return f"{settings.public_url.rstrip('/')}/app/{appid}/sessions/list/1/{session_id}"
 
@@ -61,7 +53,7 @@ def list_sessions(
     wider catalogue, catalog.sessions_for)."""
     spec, rows, has_next = _page(store, appid, resource, shape.SESSION_COLUMNS, params, now)
     videos: set[str] = set()
-    with_video = flag(params, "with_video")
+    with_video = parse_flag(params, "with_video")
     if with_video and rows:
         ids = [shape.column(r, "session_id") for r in rows]
         videos = set(store.videos_for(appid, ids))

@@ -210,6 +210,26 @@ def test_bad_page_is_400(loaded, name: str, value: str) -> None:  # type: ignore
     assert_error(get(loaded, **{name: value}), 400, param=name)
 
 
+@pytest.mark.parametrize(("path", "name"), [("/v2/session/analytics", "comparison"), ("/v2/user/analytics", "comparison"),
+                                            ("/v2/event/analytics", "comparison"), ("/v2/session", "with_video")])
+@pytest.mark.parametrize("value", ["maybe", "yes", "2", "-1", "1.0", "truee", "on"])
+def test_a_flag_other_than_yes_or_no_is_400(loaded, path: str, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """`comparison=maybe` was read as no: an answer without the comparison the caller thought they asked for."""
+    err = assert_error(get(loaded, path, **{name: value}), 400, param=name)
+    assert err["message"] == f"{name} must be 1 or true (0 or false, or absent, for no), got {value!r}"
+
+
+@pytest.mark.parametrize(("value", "compared"), [("1", True), ("true", True), ("TRUE", True), (" True ", True),
+                                                 ("0", False), ("false", False), ("False", False), ("", False)])
+def test_a_flag_takes_one_and_zero_true_and_false_in_any_case(loaded, value: str, compared: bool) -> None:  # type: ignore[no-untyped-def]
+    r = get(loaded, "/v2/session/analytics", filters=[ALL_TIME], comparison=value)
+    assert r.status_code == 200, r.text
+    assert ("session_count_pct_change" in r.json()["data"][0]) is compared
+    r = get(loaded, filters=[ALL_TIME], page_size=3, with_video=value)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["data"]) == 3
+
+
 @pytest.mark.parametrize("value", ["501", "100000"])
 def test_page_size_over_500_is_400(loaded, value: str) -> None:  # type: ignore[no-untyped-def]
     err = assert_error(get(loaded, page_size=value), 400, param="page_size")

@@ -32,6 +32,7 @@ from .validate import (
     custom_property_name,
     integer,
     parse_filters,
+    parse_flag,
     parse_int,
 )
 from .window import EARLIEST, SECOND
@@ -40,7 +41,6 @@ MAX_GROUP_BY = 2
 DEFAULT_MAX_GROUPS = 50
 MAX_GROUPS = 1000
 MAX_AGGREGATIONS = 50
-_ON = {"1", "true"}
 
 
 @dataclass(frozen=True)
@@ -273,15 +273,6 @@ def parse_aggregation(resource: Resource, params: Mapping[str, Any]) -> tuple[tu
     for m in requested:
         metrics.setdefault(m.key, m)
     return tuple(metrics.values()), requested[0].key
-
-
-def parse_flag(params: Mapping[str, Any], name: str) -> bool:
-    value = params.get(name)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value == 1
-    return isinstance(value, str) and value.strip().lower() in _ON
 
 
 def parse_analytics(resource: Resource, params: Mapping[str, Any], now: datetime) -> AnalyticsSpec:

@@ -75,6 +75,24 @@ def parse_int(params: Mapping[str, Any], name: str, default: int, lo: int, hi: i
     return value
 
 
+_FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def parse_flag(params: Mapping[str, Any], name: str) -> bool:
+    """A yes/no parameter (`comparison`, `with_video`): 1 or true, 0 or false (any case), absent or empty for
+    no; anything else is a 400 rather than a silent no."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str) and raw.strip().lower() in _FLAGS:
+        return _FLAGS[raw.strip().lower()]
+    raise bad_request(f"{name} must be 1 or true (0 or false, or absent, for no), got {shown(raw)}", param=name)
+
+
 def _number(value: Any, where: str, param: str, path: str) -> float | int:
     if isinstance(value, bool):
         raise bad_request(f"{where}: expected a number, got a boolean", param=param, path=path)
@@ -240,4 +258,4 @@ def parse_list(resource: Resource, params: Mapping[str, Any], now: datetime) -> 
     return ListSpec(resource, window, non_window, page, page_size, now)
 
 
-__all__ = ["parse_filter", "parse_filters", "parse_int", "parse_list", "LIST"]
+__all__ = ["parse_filter", "parse_filters", "parse_flag", "parse_int", "parse_list", "LIST"]
