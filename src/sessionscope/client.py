@@ -112,7 +112,8 @@ class ServerError(ApiError):
 
 
 class ServiceUnavailable(ApiError):
-    """503: the store is unavailable."""
+    """503: the store is unavailable, still after the client's retries; or, with `code` "query_timeout", the
+    request ran past the server's time limit for reads (not retried: narrow it)."""
 
 
 ERRORS: dict[int, type[ApiError]] = {

@@ -55,9 +55,11 @@ def test_a_read_past_the_limit_is_stopped_and_the_next_read_is_answered(store, h
     assert "limit of 1 s" in err.message and "SESSIONSCOPE_QUERY_TIMEOUT_SECONDS" in err.message
     # stopped by the engine at the limit (chDB: whole seconds), not run to its end (minutes)
     assert took < 15, took
-    # the same thread's connection reads again, right, with and without a limit
-    with time_limit(30.0):
-        assert s.query(CHECK[engine], [])[0][0] == EXPECTED
+    # the same thread reads again, right, under the same limit (chDB's connection, unchanged, read the next
+    # Arrow result as "Invalid IPC stream"), a longer one and none
+    for limit in (1.0, 30.0):
+        with time_limit(limit):
+            assert s.query(CHECK[engine], [])[0][0] == EXPECTED
     assert s.query_arrow(CHECK[engine], []).column(0).to_pylist() == [EXPECTED]
 
 
@@ -86,6 +88,16 @@ def test_stopping_one_read_leaves_the_others_running(store) -> None:  # type: ig
             t.join()
     assert err.code == "query_timeout"
     assert len(answers) >= 4 and set(answers) == {EXPECTED}
+
+
+@pytest.mark.parametrize("limit", [0.0002, 0.0005, 0.001, 0.002, 0.005])
+def test_a_read_that_starts_at_its_deadline_is_stopped_too(store, limit: float) -> None:  # type: ignore[no-untyped-def]
+    """DuckDB drops an interrupt that comes before its query executes (binding it, or waiting for the
+    engine): the read then ran to its end. The watchdog interrupts again until the read has left."""
+    engine, s = store
+    with time_limit(limit):
+        err, took = _stopped(lambda: s.query(SLOW[engine], []))
+    assert err.code == "query_timeout" and took < 15, took
 
 
 def test_no_read_starts_once_the_time_is_spent(store) -> None:  # type: ignore[no-untyped-def]
@@ -124,6 +136,9 @@ def test_the_watchdog_cancels_only_what_is_still_running() -> None:
     with dog.watch(0.05, lambda: calls.append("late")) as fired:
         time.sleep(0.3)
         assert fired()
+    # cancelled at its deadline, then again every REPEAT seconds until it left, never after
+    repeats = len(calls)
+    assert 2 <= repeats <= 0.25 / Watchdog.REPEAT + 2, repeats
     # many at once, each cancelled at its own deadline, none after it left
     done = threading.Event()
     order: list[int] = []
@@ -138,5 +153,8 @@ def test_the_watchdog_cancels_only_what_is_still_running() -> None:
     for t in threads:
         t.join()
     time.sleep(0.2)
-    assert calls == ["late"]
-    assert order == [1, 2, 0]
+    assert calls == ["late"] * repeats
+    assert list(dict.fromkeys(order)) == [1, 2, 0]  # first cancelled in deadline order
+    after = len(order)
+    time.sleep(0.1)
+    assert len(order) == after  # none after they left

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import chdb
@@ -57,7 +58,24 @@ class ChdbDriver:
         return conn
 
     def arrow(self, sql: str, params: dict[str, str], timeout: float | None = None) -> pa.Table:
-        return self._limited(timeout).query(sql, "ArrowTable", params=params)
+        with self._discarded_on_error():
+            return self._limited(timeout).query(sql, "ArrowTable", params=params)
+
+    @contextmanager
+    def _discarded_on_error(self) -> Iterator[None]:
+        """A failed statement leaves its connection unfit for the next one (chDB 4.4: the next Arrow result,
+        even `SELECT 1`, read as "Invalid IPC stream"; a query stopped at the time limit did it routinely): the
+        thread's connection is closed and the next statement opens a new one."""
+        try:
+            yield
+        except Exception:
+            conn = self._local.__dict__.pop("conn", None)
+            if conn is not None:
+                self._local.limit = 0
+                with self._lock:
+                    self._conns = [c for c in self._conns if c is not conn]
+                conn.close()
+            raise
 
     def _limited(self, timeout: float | None) -> chdb.state.sqlitelike.Connection:
         """This thread's connection, set to stop its queries after `timeout` seconds (None: never; writes
@@ -83,14 +101,15 @@ class ChdbDriver:
             conn.close()
 
     def command(self, sql: str, params: dict[str, str]) -> None:
-        self._limited(None).query(sql, "Null", params=params)
+        with self._discarded_on_error():
+            self._limited(None).query(sql, "Null", params=params)
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, data.schema) as writer:
             writer.write_table(data)
         columns = ", ".join(data.column_names)
-        with self._limited(None).send_insert(f"INSERT INTO {table} ({columns})", "ArrowStream") as inserter:
+        with self._discarded_on_error(), self._limited(None).send_insert(f"INSERT INTO {table} ({columns})", "ArrowStream") as inserter:
             inserter.append(sink.getvalue().to_pybytes())
             inserter.finish()
 
