@@ -72,11 +72,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         for body in ingest(client, a, docs_a) + ingest(client, b, docs_b):
             assert body["rejected"] == []
-        # a session with a few screens and events gets the replay
+        # a session with a few screens and events gets the replay; both sessions are well inside the default
+        # 30-day window, which the pages open on (the generator's times depend on the clock: from 13:28 to 16:00
+        # UTC the first such session of the 45 days was 30 days 3 hours old)
+        def recent(d: dict) -> bool:
+            uploaded = datetime.fromisoformat(d["property"]["uploadedServerTime"].replace("Z", "+00:00"))
+            return now - uploaded < timedelta(days=25)
+
         video_doc = next(
-            d for d in docs_a if len(d.get("events") or []) >= 2 and len(d.get("screens") or []) >= 3
+            d for d in docs_a if recent(d) and len(d.get("events") or []) >= 2 and len(d.get("screens") or []) >= 3
         )
-        plain_doc = next(d for d in docs_a if d is not video_doc and d.get("events"))
+        plain_doc = next(d for d in docs_a if d is not video_doc and recent(d) and d.get("events"))
         r = client.put(
             f"/v2/ingest/sessions/{video_doc['sessionId']}/video",
             content=make_mp4(),
