@@ -140,12 +140,8 @@ def _timed_out(response: httpx.Response) -> bool:
     """A request the server stopped at its time limit for reads: sent again, it would run as long again."""
     if response.status_code != 503:
         return False
-    try:
-        response.read()  # a streamed answer's body (an error's is small)
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("code") == "query_timeout"
+    response.read()  # a streamed answer's body (an error's is small)
+    return error_from(response).code == "query_timeout"
 
 
 def error_from(response: httpx.Response) -> ApiError:

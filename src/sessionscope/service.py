@@ -21,6 +21,8 @@ from .settings import Settings
 from .store import Store
 
 NO_VIDEO = "No video available for this session"
+
+
 def session_url(settings: Settings, appid: str, session_id: str) -> str:
     return f"{settings.public_url.rstrip('/')}/app/{appid}/sessions/list/1/{session_id}"
 

@@ -34,6 +34,7 @@ exact for one writer per app at a time (the store serialises its own writes; see
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -64,8 +65,8 @@ SESSION_SETTINGS: dict[str, Any] = {
 class Driver(Protocol):
     """The engine-specific part: three calls, parameters already as ClickHouse text."""
 
-    def arrow(self, sql: str, params: dict[str, str], timeout: float | None = None) -> pa.Table:
-        """A query's whole result; the engine stops it after `timeout` seconds (None: never)."""
+    def arrow(self, sql: str, params: dict[str, str], limit: int = 0) -> pa.Table:
+        """A query's whole result; the engine stops it after `limit` seconds (max_execution_time; 0: never)."""
         ...
 
     def batches(self, sql: str, params: dict[str, str], batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -317,10 +318,12 @@ class ClickHouseStore:
     def _timed(self, sql: str, params: dict[str, Any]) -> pa.Table:
         """A read, stopped by the engine when it outlasts the request's time limit (store/deadline.py)."""
         left = deadline.remaining()
+        # whole seconds, rounded up (chDB sends the setting again only when it changes: a SET costs 0.2 ms)
+        limit = 0 if left is None else max(1, math.ceil(left))
         try:
-            return self.driver.arrow(sql, serialize(params), left)
+            return self.driver.arrow(sql, serialize(params), limit)
         except Exception as exc:
-            if left is not None and "TIMEOUT_EXCEEDED" in str(exc):
+            if limit and "TIMEOUT_EXCEEDED" in str(exc):
                 raise deadline.exceeded() from None
             raise
 

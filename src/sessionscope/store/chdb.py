@@ -7,7 +7,6 @@ process may keep query results until its next write (store/results.py).
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,9 +56,9 @@ class ChdbDriver:
             conn.query(f"SET {name} = {to_text(value) if not isinstance(value, str) else repr(value)}")
         return conn
 
-    def arrow(self, sql: str, params: dict[str, str], timeout: float | None = None) -> pa.Table:
+    def arrow(self, sql: str, params: dict[str, str], limit: int = 0) -> pa.Table:
         with self._discarded_on_error():
-            return self._limited(timeout).query(sql, "ArrowTable", params=params)
+            return self._limited(limit).query(sql, "ArrowTable", params=params)
 
     @contextmanager
     def _discarded_on_error(self) -> Iterator[None]:
@@ -77,12 +76,10 @@ class ChdbDriver:
                 conn.close()
             raise
 
-    def _limited(self, timeout: float | None) -> chdb.state.sqlitelike.Connection:
-        """This thread's connection, set to stop its queries after `timeout` seconds (None: never; writes
-        are never stopped). Whole seconds, rounded up, so that the setting is sent again only when it
-        changes: a SET costs 0.2 ms."""
+    def _limited(self, limit: int) -> chdb.state.sqlitelike.Connection:
+        """This thread's connection, set to stop its queries after `limit` seconds (0: never; writes are
+        never stopped), the setting sent only when it changes."""
         conn = self._conn()
-        limit = 0 if timeout is None else max(1, math.ceil(timeout))
         if getattr(self._local, "limit", 0) != limit:
             conn.query(f"SET max_execution_time = {limit}")
             self._local.limit = limit
@@ -102,14 +99,14 @@ class ChdbDriver:
 
     def command(self, sql: str, params: dict[str, str]) -> None:
         with self._discarded_on_error():
-            self._limited(None).query(sql, "Null", params=params)
+            self._limited(0).query(sql, "Null", params=params)
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, data.schema) as writer:
             writer.write_table(data)
         columns = ", ".join(data.column_names)
-        with self._discarded_on_error(), self._limited(None).send_insert(f"INSERT INTO {table} ({columns})", "ArrowStream") as inserter:
+        with self._discarded_on_error(), self._limited(0).send_insert(f"INSERT INTO {table} ({columns})", "ArrowStream") as inserter:
             inserter.append(sink.getvalue().to_pybytes())
             inserter.finish()
 

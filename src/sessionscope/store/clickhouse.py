@@ -8,7 +8,6 @@ the cluster of a sharded deployment (see docs/scale-out.md).
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -39,8 +38,8 @@ class HttpDriver:
         # wrapped, so that the client sends the text as is instead of formatting (escaping) it again
         return {name: Text(text) for name, text in params.items()}
 
-    def arrow(self, sql: str, params: dict[str, str], timeout: float | None = None) -> pa.Table:
-        settings = None if timeout is None else {"max_execution_time": max(1, math.ceil(timeout))}
+    def arrow(self, sql: str, params: dict[str, str], limit: int = 0) -> pa.Table:
+        settings = {"max_execution_time": limit} if limit else None
         return self.client.query_arrow(sql, parameters=self._params(params), settings=settings)
 
     def batches(self, sql: str, params: dict[str, str], batch_rows: int) -> Iterator[pa.RecordBatch]:
