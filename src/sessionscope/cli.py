@@ -1,4 +1,4 @@
-"""The `sessionscope` command: serve, apps, demo, import, export, copy."""
+"""The `sessionscope` command: serve, apps, demo, import, export, erase, copy."""
 
 from __future__ import annotations
 
@@ -348,9 +348,7 @@ def import_(
     if server is None:
         settings = _settings(store)
         st = _open(settings, existing=True)
-        if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
-            st.close()
-            _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+        _known_app(st, app_id)
     try:
         rejected_to = rejects.open("wb") if rejects is not None else None
     except OSError as exc:
@@ -402,6 +400,66 @@ def import_(
         raise typer.Exit(3)
 
 
+def _known_app(st: Any, app_id: str) -> None:
+    """Fail (closing the store) unless the store holds an app with this id."""
+    if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
+        st.close()
+        _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+
+
+@app.command()
+def erase(
+    app_id: Annotated[str, typer.Option("--app", help="The app whose users to erase.")],
+    users: Annotated[
+        list[str] | None, typer.Option("--user", help="A user's uxcamuserid, as the API shows it (repeat for more).")
+    ] = None,
+    identities: Annotated[
+        list[str] | None,
+        typer.Option("--identity", help="A user identity (kUXCam_UserIdentity): the users with a session that "
+                     "carries it are erased (repeat for more)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be erased; change nothing.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only {appid, dry_run, users, sessions, events, videos} as JSON.")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Erase users' data (a request to be forgotten): every session of theirs, its events and replay video.
+
+    Other users and their session numbers are untouched. Stop the server that holds a DuckDB file first.
+    Exit status 0 also when no session matched (nothing of theirs is stored)."""
+    from .erase import erase_users
+
+    if not users and not identities:
+        _fail("name the users to erase: --user UXCAMUSERID or --identity IDENTITY (each may be repeated)")
+    settings = _settings(store)
+    st = _open(settings, existing=True)
+    _known_app(st, app_id)
+    try:
+        erased = erase_users(st, settings, app_id, users or [], identities or [], dry_run=dry_run)
+    except StoreUnavailable as exc:
+        _fail(f"nothing was erased: {exc}")
+        return
+    except OSError as exc:  # a video file that cannot be removed: the store's rows stay too
+        _fail(f"nothing was erased: cannot remove {exc.filename}: {exc.strerror or exc}")
+        return
+    finally:
+        st.close()
+    if as_json:
+        typer.echo(json.dumps({"appid": app_id, "dry_run": dry_run, "users": erased.users,
+                               "sessions": erased.sessions, "events": erased.events, "videos": len(erased.videos)}))
+        return
+    if not erased.users:
+        typer.echo(f"no session of these users is stored in app {app_id}: nothing to erase")
+        return
+    counts = (f"{len(erased.users)} user{'s' * (len(erased.users) != 1)}, {erased.sessions} sessions, "
+              f"{erased.events} events, {len(erased.videos)} replay videos")
+    typer.echo(f"would erase from app {app_id}: {counts} (dry run: nothing changed)" if dry_run
+               else f"erased from app {app_id}: {counts}")
+    for user in erased.users:
+        typer.echo(f"  {user}")
+
+
 @app.command("export")
 def export_(
     app_id: Annotated[str, typer.Option("--app", help="The app id to export from.")],
@@ -444,8 +502,7 @@ def export_(
             filters = json.dumps([*given, ALL_TIME])  # after the given ones: an error names their own index
     settings = _settings(store)
     st = _open(settings, existing=True, reads_only=True)
-    if not apps_mod.APPID_RE.match(app_id) or not any(a.appid == app_id for a in apps_mod.list_apps(st)):
-        _fail(f"no app with id {app_id}; create one with `sessionscope apps create NAME`")
+    _known_app(st, app_id)
     # a regular file is written under a temporary name and renamed at the end; a device or pipe directly
     direct = to_stdout or (target.exists() and not target.is_file())
     partial: Path | None = None  # the temporary file, until it is renamed

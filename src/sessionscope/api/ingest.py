@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import service
 from ..errors import ApiError, StoreUnavailable, bad_request
+from ..videos import VIDEO_TYPES, video_folder
 from .deps import IngestAppDep, SettingsDep, StoreDep
 from .responses import JSON
 
@@ -22,7 +23,6 @@ router = APIRouter(prefix="/v2/ingest", tags=["ingestion"])
 log = logging.getLogger("sessionscope.http")
 
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm"}
 
 
 async def read_limited(request: Request, limit: int, what: str) -> bytes:
@@ -102,7 +102,7 @@ async def upload_video(
     # before reading the body: a video for no session is refused without writing it to disk first
     if not await run_in_threadpool(service.has_session, store, appid, session_id):
         raise _no_session(session_id)
-    folder = settings.data_dir / "videos" / appid
+    folder = video_folder(settings, appid)
     final = folder / f"{session_id}.{ext}"
     temp = folder / f".{session_id}.{uuid.uuid4().hex}.part"
     declared = request.headers.get("content-length", "")

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
 
 from ..query.dialects import Dialect
 from .results import ResultCache
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What erasing some users removed from an app (or, in a dry run, would remove)."""
+
+    users: list[str]  # their uxcamuserids, sorted
+    sessions: int
+    events: int
+    session_ids: list[str]  # sorted
+    videos: list[str]  # the paths of their replay files, as the store records them
 
 
 class Store(Protocol):
@@ -43,6 +55,16 @@ class Store(Protocol):
 
     def put_video(self, app_id: str, session_id: str, path: str, content_type: str, size: int) -> bool:
         """Record a session's video and set hasVideo; False when the session does not exist."""
+        ...
+
+    def erase_users(
+        self, app_id: str, users: list[str], identities: list[str], *, dry_run: bool = False,
+        before_commit: Callable[[Erased], None] | None = None,
+    ) -> Erased:
+        """Delete every session, event and video row of the app's users named by uxcamuserid (`users`) or
+        by a user identity one of their sessions carries (`identities`). `before_commit` runs once the rows
+        are deleted and before that is committed (it removes the video files: an erasure that fails after it
+        is finished by running it again). A dry run deletes nothing and reports what it would."""
         ...
 
     def checkpoint(self) -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 
 from ..query.dialects import CLICKHOUSE
 from . import deadline, numbering, received
+from .base import Erased
 from .ch_params import serialize
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, EVENT_SCHEMA, SESSION_COLUMNS, SESSION_SCHEMA
@@ -426,6 +427,46 @@ class ClickHouseStore:
         flags = pa.array([True if sid in with_video else v for sid, v in zip(ids, old, strict=True)], pa.bool_())
         index = sessions.schema.get_field_index("has_video")
         return sessions.set_column(index, sessions.schema.field(index), flags)
+
+    # -- erasure (sessionscope erase) ------------------------------------------------------
+    def erase_users(
+        self, app_id: str, users: list[str], identities: list[str], *, dry_run: bool = False,
+        before_commit: Callable[[Erased], None] | None = None,
+    ) -> Erased:
+        """No transaction here: the events and video rows are deleted before the sessions, which are what finds
+        them, so an erasure stopped part way leaves sessions that running it again finds and finishes.
+        Lightweight deletes, like a write's: the rows are gone from every read when the DELETE returns, and
+        from the table's files when their parts next merge (docs/operations.md)."""
+        with self._writing(app_id):
+            params: dict[str, Any] = {"app": app_id, "users": users, "identities": identities}
+            found = [r[0] for r in self._query_engine(
+                "SELECT DISTINCT uxcamuserid FROM sessions WHERE app_id = {app:String} "
+                "AND (uxcamuserid IN {users:Array(String)} OR user_identity IN {identities:Array(String)}) "
+                "ORDER BY uxcamuserid", params)]
+            params = {"app": app_id, "users": found}
+            ids = [r[0] for r in self._query_engine(
+                "SELECT DISTINCT session_id FROM sessions WHERE app_id = {app:String} "
+                "AND uxcamuserid IN {users:Array(String)} ORDER BY session_id", params)]
+            params["ids"] = ids
+            sessions = self._query_engine(
+                "SELECT count() FROM sessions WHERE app_id = {app:String} AND uxcamuserid IN {users:Array(String)}",
+                params)[0][0]
+            events = self._query_engine(
+                "SELECT count() FROM events WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}",
+                params)[0][0]
+            videos = sorted({r[0] for r in self._query_engine(
+                "SELECT path FROM videos WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}", params)})
+            erased = Erased(found, int(sessions), int(events), ids, videos)
+            if dry_run or not found:
+                return erased
+            if before_commit is not None:
+                before_commit(erased)
+            bound = serialize(params)
+            for table, where in (("events", "session_id IN {ids:Array(String)}"),
+                                 ("videos", "session_id IN {ids:Array(String)}"),
+                                 ("sessions", "(uxcamuserid IN {users:Array(String)} OR session_id IN {ids:Array(String)})")):
+                self.driver.command(f"DELETE FROM {self._sharded(table)} WHERE app_id = {{app:String}} AND {where}", bound)
+            return erased
 
     # -- bulk copy (sessionscope copy) ----------------------------------------------------
     def remove_app(self, app_id: str) -> None:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from ..errors import StoreUnavailable
 from ..query.dialects import DUCKDB
 from . import deadline, numbering, received
+from .base import Erased
 from .known_ids import MAX_MINUTE, KnownIds, upload_minutes
 from .results import ResultCache
 from .schema import EVENT_COLUMNS, SESSION_COLUMNS, SESSION_SCHEMA
@@ -159,6 +160,18 @@ _RENUMBER_SQL = [
       any_value(user_key) FROM _renumber GROUP BY app_id, uxcamuserid""",
     "DROP TABLE _renumber",
 ]
+# Erasing users (`erase_users`): the app's ($1) users named by id ($2) or by an identity ($3) a session of theirs
+# carries, then their sessions' ids, and the deletes, each counting or returning what it removed
+_ERASE_USERS = (
+    "SELECT DISTINCT uxcamuserid FROM sessions WHERE app_id = $1 AND (uxcamuserid IN (SELECT unnest($2::VARCHAR[])) "
+    "OR user_identity IN (SELECT unnest($3::VARCHAR[]))) ORDER BY 1"
+)
+_ERASE_IDS = (
+    "SELECT session_id FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) ORDER BY 1"
+)
+_ERASE_EVENTS = "DELETE FROM events WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))"
+_ERASE_VIDEOS = "DELETE FROM videos WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[])) RETURNING path"
+_ERASE_SESSIONS = "DELETE FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))"
 _EPOCH = datetime(1970, 1, 1)  # no stored start is earlier (ingest refuses earlier times)
 # the stored rows of some session ids ($2) of an app ($1)
 _STORED = (
@@ -563,6 +576,39 @@ class DuckDBStore:
                 cur.execute("COMMIT")
                 self.results.bump(app_id)
                 return True
+            except Exception as exc:
+                _rollback(cur)
+                if _unavailable(exc):
+                    raise StoreUnavailable(str(exc).splitlines()[0]) from exc
+                raise
+
+    def erase_users(
+        self, app_id: str, users: list[str], identities: list[str], *, dry_run: bool = False,
+        before_commit: Callable[[Erased], None] | None = None,
+    ) -> Erased:
+        """One transaction: the users' sessions, their events, video rows and user state (other users keep
+        their numbers: a user's session numbers are its own). A dry run rolls the deletes back."""
+        with self._write_lock:
+            cur = self._cursor()
+            try:
+                cur.execute("BEGIN")
+                found = [r[0] for r in cur.execute(_ERASE_USERS, [app_id, users, identities]).fetchall()]
+                ids = [r[0] for r in cur.execute(_ERASE_IDS, [app_id, found]).fetchall()]
+                events = cur.execute(_ERASE_EVENTS, [app_id, ids]).fetchall()[0][0]
+                videos = sorted(r[0] for r in cur.execute(_ERASE_VIDEOS, [app_id, ids]).fetchall())
+                sessions = cur.execute(_ERASE_SESSIONS, [app_id, found]).fetchall()[0][0]
+                cur.execute(_DELETE_USERS_STATE, [app_id, found])
+                erased = Erased(found, int(sessions), int(events), ids, videos)
+                if dry_run or not found:
+                    cur.execute("ROLLBACK")
+                    return erased
+                if before_commit is not None:
+                    before_commit(erased)
+                cur.execute("COMMIT")
+                # an erased id stays in the app's known ids (store/known_ids.py): a session sent again later
+                # costs one lookup, which finds nothing, and is stored as new
+                self.results.bump(app_id)
+                return erased
             except Exception as exc:
                 _rollback(cur)
                 if _unavailable(exc):
