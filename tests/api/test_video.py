@@ -104,6 +104,9 @@ def test_upload_link_download_and_range(ctx: Ctx) -> None:
     r = upload(ctx, "v-mp4", data)
     assert r.status_code == 200, r.text
     assert r.json()["success"] is True
+    folder = ctx.server.data_dir / "videos" / ctx.a.appid
+    for directory in (folder.parent, folder):  # replays are personal data: readable by the server's user only
+        assert directory.stat().st_mode & 0o777 == 0o700, (directory, oct(directory.stat().st_mode))
 
     rows = sessions(ctx, with_video="true")
     link = rows["v-mp4"]["video"]

@@ -111,7 +111,8 @@ async def upload_video(
     size = 0
     try:
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for directory in (folder.parent, folder):  # videos/ and videos/<appid>/: private, like data_dir
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             with open(temp, "wb") as out:
                 async for chunk in request.stream():
                     size += len(chunk)
