@@ -143,7 +143,9 @@ def test_invalid_json() -> None:
 def test_invalid_ndjson_line_names_the_line_and_refuses_the_body() -> None:
     body = orjson.dumps(DOCS[0]) + b"\n\n" + b'{"sessionId": "b"' + b"\n" + orjson.dumps(DOCS[1])
     err = api_error(body, "application/x-ndjson")
-    assert err.status == 400 and err.message.startswith("line 3: not valid JSON: ")
+    assert err.status == 400
+    # the place within the line, which the decoder would call "line 1"
+    assert err.message == "line 3: not valid JSON: unexpected end of data at column 18", err.message
 
 
 def test_bad_gzip() -> None:
@@ -283,8 +285,9 @@ def test_ndjson_lines_read_in_blocks_keep_their_numbers(tmp_path: Path, monkeypa
 def test_iter_ndjson_file_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "s.ndjson"
     path.write_bytes(ndjson(DOCS) + b"{oops\n")
-    with pytest.raises(ValueError, match=r"line 4: not valid JSON"):
+    with pytest.raises(ValueError) as raised:
         list(iter_ndjson_file(path))
+    assert str(raised.value) == "s.ndjson: line 4: not valid JSON: unexpected character, expected a string key at column 2"
 
 
 def test_iter_parquet_file(tmp_path: Path) -> None:

@@ -153,16 +153,20 @@ def _parse_ndjson(body: bytes, max_sessions: int) -> list[Any]:
             docs.append(loads(line))
         except orjson.JSONDecodeError as e:
             hint = f"; {_ARRAY_AS_NDJSON}" if not docs and line.startswith(b"[") else ""
-            raise _bad(f"line {lineno}: not valid JSON: {_why(line, e)}{hint}") from None
+            raise _bad(f"line {lineno}: not valid JSON: {_why(line, e, one_line=True)}{hint}") from None
     if len(docs) == 1 and type(docs[0]) is list:  # one line, an array: the JSON body under the NDJSON type
         raise _bad(f"the body is one JSON array; {_ARRAY_AS_NDJSON}")
     return docs
 
 
-def _why(text: bytes, error: orjson.JSONDecodeError) -> str:
+def _why(text: bytes, error: orjson.JSONDecodeError, *, one_line: bool = False) -> str:
     """The decoder's reason, in words for the two that name no JSON syntax: bytes that are not UTF-8 (a
-    Latin-1 body, say), and a \\uD800-\\uDFFF escape without its pair (an emoji cut in half)."""
+    Latin-1 body, say), and a \\uD800-\\uDFFF escape without its pair (an emoji cut in half). `one_line`:
+    `text` is one line of an NDJSON file or body, already named by its number; the place is its column
+    (the decoder would say "line 1" of the line)."""
     reason = str(error)
+    if one_line and error.lineno == 1:
+        reason = f"{error.msg} at column {error.colno}"
     if "not valid UTF-8" in reason:
         try:
             text.decode("utf-8")
@@ -206,9 +210,10 @@ class NdjsonLines:
                 try:
                     out.append(loads(line))
                 except orjson.JSONDecodeError as e:
+                    why = _why(line, e, one_line=True)
                     if strict:
-                        raise ValueError(f"{self.file_name}: line {lineno}: not valid JSON: {e}") from None
-                    out.append(Unreadable(f"line {lineno}: not valid JSON: {e}"))
+                        raise ValueError(f"{self.file_name}: line {lineno}: not valid JSON: {why}") from None
+                    out.append(Unreadable(f"line {lineno}: not valid JSON: {why}"))
         return out
 
 
