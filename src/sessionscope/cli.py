@@ -296,7 +296,7 @@ def _check_ndjson(file: Path) -> None:
 def import_(
     file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson, .jsonl or .json: one document a line; optionally .gz) or Parquet file.", dir_okay=False)],
     app_id: Annotated[str, typer.Option("--app", help="The app id to import into.")],
-    batch_size: Annotated[int, typer.Option(help="Documents per write.", min=1)] = 10_000,
+    batch_size: Annotated[int, typer.Option(help="Documents read and validated together (a local import writes 30,000 validated sessions to a transaction).", min=1)] = 10_000,
     workers: Annotated[
         int, typer.Option(help="Processes decoding and validating NDJSON lines (0: this process does).", min=0)
     ] = min(4, os.cpu_count() or 1),

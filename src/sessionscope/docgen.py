@@ -56,7 +56,13 @@ def render(doc: str) -> str:
     return doc
 
 
+USAGE = "python -m sessionscope.docgen [FILE ...]: rewrite the generated tables in FILEs (default: docs/api.md README.md)"
+
+
 def main() -> None:
+    if any(arg.startswith("-") for arg in sys.argv[1:]):
+        print(USAGE)
+        raise SystemExit(0 if sys.argv[1:] in (["-h"], ["--help"]) else 2)
     for arg in sys.argv[1:] or ["docs/api.md", "README.md"]:
         path = Path(arg)
         path.write_text(render(path.read_text()))
