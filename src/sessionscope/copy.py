@@ -6,7 +6,8 @@ Apps keep their ids and key hashes, so existing keys keep working against the ne
 already holds one of the apps is refused, naming what it holds beside the source's count (more in the target:
 it took sessions since a first copy); with `replace=True` the target's rows for
 each copied app are deleted first, so a copy that was interrupted is run again with `--replace`.
-Video rows are copied; the video files stay where they are (the target server needs the same data_dir).
+Video rows are copied; the files stay where they are: a server reads an app's replays from its own data
+directory's `videos/<appid>/`, so the target's server needs the same data directory, or a copy of `videos/`.
 """
 
 from __future__ import annotations

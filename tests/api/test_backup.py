@@ -99,6 +99,7 @@ def test_offline_backup_restores_identically(tmp_path: Path) -> None:
     expected = answers(original, creds)
     original.stop()  # SIGTERM: the store is checkpointed and closed
     copy_data_dir(original.data_dir, tmp_path / "restored")
+    original.data_dir.rename(tmp_path / "gone")  # restored elsewhere: nothing may be read from the old place
 
     restored = server_on(tmp_path / "restored")
     restored.start()

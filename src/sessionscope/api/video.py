@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import hmac
 import time
+from pathlib import Path
 
 from fastapi import APIRouter
 from starlette.responses import FileResponse
 
 from .. import service, signing
 from ..errors import ApiError
-from .deps import SecretDep, StoreDep
+from ..videos import video_folder
+from .deps import SecretDep, SettingsDep, StoreDep
 
 router = APIRouter(prefix="/v2", tags=["video"])
 
 
 @router.get("/video/{token}", summary="Download a session's replay video (signed link from with_video=true)")
-def download_video(token: str, store: StoreDep, secret: SecretDep) -> FileResponse:
+def download_video(token: str, store: StoreDep, secret: SecretDep, settings: SettingsDep) -> FileResponse:
     payload = signing.verify(secret, "video", token, int(time.time()))
     if payload is None:
         raise ApiError(403, "This video link is invalid or has expired; request the session list with with_video=true for a new one.")
@@ -28,5 +30,10 @@ def download_video(token: str, store: StoreDep, secret: SecretDep) -> FileRespon
     found = store.videos_for(str(appid), [str(session_id)])
     if str(session_id) not in found:
         raise ApiError(404, "No video is stored for this session.")
-    path, content_type, _size = found[str(session_id)]
-    return FileResponse(path, media_type=content_type, filename=f"{session_id}.{path.rsplit('.', 1)[-1]}")
+    recorded, content_type, _size = found[str(session_id)]
+    # in this server's data directory, whatever directory the upload's server had: a data directory restored
+    # or moved elsewhere, or a store copied to another engine beside it, keeps its replays
+    path = video_folder(settings, str(appid)) / f"{session_id}{Path(recorded).suffix}"
+    if not path.is_file():
+        raise ApiError(404, "No video is stored for this session.")
+    return FileResponse(path, media_type=content_type, filename=path.name)
