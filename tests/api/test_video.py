@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +26,7 @@ ALL_TIME = {
 SECRET = b"test-secret-key-0123456789abcdef"  # what support.server configures
 MAX_VIDEO = 65_536
 NO_VIDEO = "No video available for this session"
-SESSIONS = ("v-mp4", "v-none", "v-big", "v-webm", "v-replace", "v-resend", "v-empty", "v-format")
+SESSIONS = ("v-mp4", "v-none", "v-big", "v-webm", "v-replace", "v-resend", "v-empty", "v-format", "v-race")
 
 
 def doc(sid: str, **prop: object) -> dict:
@@ -133,6 +134,15 @@ def test_upload_link_download_and_range(ctx: Ctx) -> None:
     assert r.status_code == 206 and r.content == data[-25:]
     r = httpx.get(link, headers={"Range": "bytes=6000-7000"}, timeout=30)
     assert r.status_code == 416
+    # a Range that cannot be read is ignored (RFC 9110 §14.2): the whole file, not an error
+    for unreadable in ("bytes=100-10", "bytes=abc", "items=0-10", "bytes="):
+        r = httpx.get(link, headers={"Range": unreadable}, timeout=30)
+        assert r.status_code == 200 and r.content == data, (unreadable, r.status_code, r.text[:100])
+    # HEAD, as players and download tools probe a link: the headers of the GET, no body
+    r = httpx.head(link, timeout=30)
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["content-length"] == "5000" and r.headers["content-type"].startswith("video/mp4")
+    assert r.headers["accept-ranges"] == "bytes"
 
 
 def test_link_expires_in_a_week(ctx: Ctx) -> None:
@@ -275,6 +285,27 @@ def test_a_video_for_no_session_is_refused_before_its_body_and_a_replaced_format
     folder = ctx.server.data_dir / "videos" / ctx.a.appid
     assert sorted(p.name for p in folder.glob("v-format.*")) == ["v-format.webm"]
     assert httpx.get(sessions(ctx, with_video="true")["v-format"]["video"], timeout=30).content == webm
+
+
+def test_uploads_of_one_session_in_both_formats_at_once_leave_the_one_recorded(ctx: Ctx) -> None:
+    """Each upload puts its file in place, records it and removes the other format's file: two at once, in
+    different formats, removed each other's files and left a link to nothing."""
+    folder = ctx.server.data_dir / "videos" / ctx.a.appid
+    bodies = {"video/mp4": os.urandom(MAX_VIDEO), "video/webm": os.urandom(MAX_VIDEO)}
+
+    def send(ctype: str) -> int:
+        with ctx.server.client() as client:
+            headers = {**ctx.a.ingest_headers, "Content-Type": ctype}
+            return client.put("/v2/ingest/sessions/v-race/video", content=bodies[ctype], headers=headers).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(12):
+            assert list(pool.map(send, bodies)) == [200, 200]
+            files = sorted(folder.glob("v-race.*"))
+            assert len(files) == 1, files
+            r = httpx.get(sessions(ctx, with_video="true")["v-race"]["video"], timeout=30)
+            assert r.status_code == 200 and r.content == files[0].read_bytes()
+            assert r.headers["content-type"].startswith(f"video/{files[0].suffix[1:]}")
 
 
 def test_videos_leave_the_disk_reserve_to_sessions(tmp_path_factory: pytest.TempPathFactory, engine: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import shutil
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -81,6 +84,31 @@ def check_room(folder: FilePath, coming: int, reserve: int) -> None:
         )
 
 
+class _KeyedLocks:
+    """An asyncio lock per key, dropped when no request holds or waits for it. (One server process: API
+    processes sharing a data directory in front of one ClickHouse do not see each other's.)"""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+_SESSION_UPLOADS = _KeyedLocks()
+
+
 def _no_session(session_id: str) -> ApiError:
     return ApiError(404, f"no session {session_id} in this app; ingest the session before its video")
 
@@ -126,16 +154,22 @@ async def upload_video(
                 await run_in_threadpool(os.fsync, out.fileno())  # seconds for a large file: not on the loop
             if size == 0:
                 raise bad_request("the video body is empty", param="body")
-            os.replace(temp, final)
         except OSError as exc:  # disk full or read-only: the store cannot take it now
             raise StoreUnavailable(f"cannot write the video: {exc.strerror}") from exc
-        stored = await run_in_threadpool(store.put_video, appid, session_id, str(final), content_type, size)
+        # From here one upload of a session at a time: two in different formats, each putting its file in
+        # place, recording it and removing the other format's, could otherwise remove each other's files.
+        async with _SESSION_UPLOADS.hold((appid, session_id)):
+            try:
+                os.replace(temp, final)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot write the video: {exc.strerror}") from exc
+            stored = await run_in_threadpool(store.put_video, appid, session_id, str(final), content_type, size)
+            if not stored:
+                final.unlink(missing_ok=True)
+                raise _no_session(session_id)
+            for other in set(VIDEO_TYPES.values()) - {ext}:  # a replay sent again in the other format replaces it
+                (folder / f"{session_id}.{other}").unlink(missing_ok=True)
     finally:
         if temp.exists():
             temp.unlink()
-    if not stored:
-        final.unlink(missing_ok=True)
-        raise _no_session(session_id)
-    for other in set(VIDEO_TYPES.values()) - {ext}:  # a replay sent again in the other format replaces it
-        (folder / f"{session_id}.{other}").unlink(missing_ok=True)
     return JSON({"success": True, "sessionId": session_id, "bytes": size, "contentType": content_type})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import os
 import time
 from pathlib import Path
 
 from fastapi import APIRouter
-from starlette.responses import FileResponse
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable
+from starlette.types import Receive, Scope, Send
 
 from .. import service, signing
 from ..errors import ApiError
@@ -17,8 +20,25 @@ from .deps import SecretDep, SettingsDep, StoreDep
 router = APIRouter(prefix="/v2", tags=["video"])
 
 
-@router.get("/video/{token}", summary="Download a session's replay video (signed link from with_video=true)")
-def download_video(token: str, store: StoreDep, secret: SecretDep, settings: SettingsDep) -> FileResponse:
+class ReplayFile(FileResponse):
+    """A file answer that ignores a Range header it cannot read (RFC 9110 §14.2: `bytes=100-10`, `items=0-5`)
+    and sends the whole file, where Starlette answers a plain-text 400. A range past the end still gets 416."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = Headers(scope=scope).get("range")
+        if wanted is not None:
+            try:
+                self._parse_range_header(wanted, os.stat(self.path).st_size)
+            except MalformedRangeHeader:
+                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"range"]}
+            except (RangeNotSatisfiable, OSError):
+                pass  # answered by the file response: 416, or the file gone
+        await super().__call__(scope, receive, send)
+
+
+@router.api_route("/video/{token}", methods=["GET", "HEAD"],
+                  summary="Download a session's replay video (signed link from with_video=true)")
+def download_video(token: str, store: StoreDep, secret: SecretDep, settings: SettingsDep) -> ReplayFile:
     payload = signing.verify(secret, "video", token, int(time.time()))
     if payload is None:
         raise ApiError(403, "This video link is invalid or has expired; request the session list with with_video=true for a new one.")
@@ -36,4 +56,4 @@ def download_video(token: str, store: StoreDep, secret: SecretDep, settings: Set
     path = video_folder(settings, str(appid)) / f"{session_id}{Path(recorded).suffix}"
     if not path.is_file():
         raise ApiError(404, "No video is stored for this session.")
-    return FileResponse(path, media_type=content_type, filename=path.name)
+    return ReplayFile(path, media_type=content_type, filename=path.name)
