@@ -464,7 +464,7 @@ def erase(
 def export_(
     app_id: Annotated[str, typer.Option("--app", help="The app id to export from.")],
     output: Annotated[str, typer.Option("-o", "--output", help="The file to write, or - for standard output.")],
-    fmt: Annotated[str, typer.Option("--format", help="ndjson or parquet (both import again), or csv.")] = "ndjson",
+    fmt: Annotated[str, typer.Option("--format", help="ndjson (imports again whole), parquet (imports again, less keys the reference does not know), or csv.")] = "ndjson",
     resource: Annotated[str, typer.Option(help="What to export: session, user or event.")] = "session",
     filters: Annotated[str | None, typer.Option(help="Filters as in the API, a JSON array (default window: the last 30 days).")] = None,
     all_time: Annotated[bool, typer.Option("--all-time", help="Every upload time, not the last 30 days (a whole app's copy).")] = False,
