@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -241,6 +242,18 @@ def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+@contextmanager
+def _rolled_back_on_error(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A write's transaction: any error rolls it back, and one of the disk is raised as StoreUnavailable."""
+    try:
+        yield
+    except Exception as exc:
+        _rollback(cur)
+        if _unavailable(exc):
+            raise StoreUnavailable(str(exc).splitlines()[0]) from exc
+        raise
+
+
 def _refuse_other_files(path: Path) -> None:
     """Refuse a path that holds something other than a DuckDB database. DuckDB opens a data file (NDJSON,
     CSV, Parquet) given as a database as an in-memory one over that file: a store opened on it would take
@@ -388,78 +401,74 @@ class DuckDBStore:
         with self._write_lock:
             cur = self._cursor()
             try:
-                cur.execute("BEGIN")
-                known = self._known_ids(cur, app_id)
-                hashes = cur.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) AS t(x)", [ids]).fetchnumpy()
-                hashes = next(iter(hashes.values()))  # unnest keeps the list's order
-                if known is None:  # not built yet: every id is looked up, in every row group
-                    maybe, lookup, params = ids, _STORED, [app_id, ids]
-                else:
-                    found = known.find(hashes)
-                    maybe = [ids[i] for i in found.mask.nonzero()[0]]
-                    if maybe:  # the stored rows of these ids were written within these upload times
-                        lookup = _STORED + " AND uploaded_at BETWEEN $3 AND $4"
-                        params = [app_id, maybe, *found.uploaded_between()]
-                replaced = cur.execute(lookup, params).fetchall() if maybe else []
-                if replaced:  # a session sent again without its upload time keeps the stored one
-                    sessions, events = received.keep_first_receipt(
-                        sessions, events, received_flags, {r[0]: r[3] for r in replaced}
-                    )
-                minutes = upload_minutes(pc.cast(sessions.column("uploaded_at"), pa.int64()).to_numpy())
-                recompute: set[str] = set()
-                if replaced:
-                    # a replaced session may move within its user's history, or to another user
-                    replaced_ids = {r[0] for r in replaced}
-                    recompute = {r[1] for r in replaced}
-                    recompute.update(u for sid, u in zip(ids, batch_user_column, strict=True) if sid in replaced_ids)
-                    # a session's events carry its upload time: the range lets DuckDB skip the row groups of
-                    # other times (the tables are in upload order) instead of reading every session id
-                    uploaded = [r[3] for r in replaced]
-                    for table in ("events", "sessions"):
-                        cur.execute(
-                            f"DELETE FROM {table} WHERE app_id = $1 AND uploaded_at BETWEEN $3 AND $4 "
-                            "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
-                            [app_id, sorted(replaced_ids), min(uploaded), max(uploaded)],
+                with _rolled_back_on_error(cur):
+                    cur.execute("BEGIN")
+                    known = self._known_ids(cur, app_id)
+                    hashes = cur.execute("SELECT hash(x) FROM unnest($1::VARCHAR[]) AS t(x)", [ids]).fetchnumpy()
+                    hashes = next(iter(hashes.values()))  # unnest keeps the list's order
+                    if known is None:  # not built yet: every id is looked up, in every row group
+                        maybe, lookup, params = ids, _STORED, [app_id, ids]
+                    else:
+                        found = known.find(hashes)
+                        maybe = [ids[i] for i in found.mask.nonzero()[0]]
+                        if maybe:  # the stored rows of these ids were written within these upload times
+                            lookup = _STORED + " AND uploaded_at BETWEEN $3 AND $4"
+                            params = [app_id, maybe, *found.uploaded_between()]
+                    replaced = cur.execute(lookup, params).fetchall() if maybe else []
+                    if replaced:  # a session sent again without its upload time keeps the stored one
+                        sessions, events = received.keep_first_receipt(
+                            sessions, events, received_flags, {r[0]: r[3] for r in replaced}
                         )
-                # the batch's users, and the owners of the sessions it replaces
-                if self._last_key is None:  # read before any state row is taken out, so the largest is there
-                    self._last_key = int(cur.execute("SELECT coalesce(max(user_key), 0) FROM user_state").fetchall()[0][0])
-                summaries = self._take_user_state(cur, app_id, sorted(recompute.union(batch_users)))
-                sessions, recompute = numbering.assign(sessions, summaries, recompute)
-                sessions = self._with_user_keys(sessions, summaries)
-                full = sorted(recompute)
-                cur.register("_batch_sessions", sessions)
-                cur.register("_batch_events", events)
-                cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
-                if events.num_rows:
-                    cur.execute("INSERT INTO events SELECT * FROM _batch_events")
-                self._update_user_state(cur, app_id, full)
-                if full:
-                    bounds, lo = _renumber_bounds(sessions, full, summaries, replaced)
-                    cur.register("_bounds", bounds)
-                    cur.execute(_RENUMBER_SQL[0], {"app": app_id, "lo": lo})
-                    for stmt in _RENUMBER_SQL[1:]:
-                        cur.execute(stmt)
-                if replaced:
-                    # an uploaded replay outlives a re-sent session document
-                    cur.execute(
-                        "UPDATE sessions SET has_video = true WHERE app_id = $1 AND NOT has_video AND session_id IN "
-                        "(SELECT session_id FROM videos WHERE app_id = $1 "
-                        "AND session_id IN (SELECT unnest($2::VARCHAR[])))",
-                        [app_id, ids],
-                    )
-                # before the commit: should the commit fail, an extra id only costs a lookup later
-                if known is not None:
-                    known.add(hashes, minutes)
-                if app_id in self._pending:
-                    self._pending[app_id].append((hashes, minutes))
-                cur.execute("COMMIT")
-                self.results.bump(app_id)
-            except Exception as exc:
-                _rollback(cur)
-                if _unavailable(exc):
-                    raise StoreUnavailable(str(exc).splitlines()[0]) from exc
-                raise
+                    minutes = upload_minutes(pc.cast(sessions.column("uploaded_at"), pa.int64()).to_numpy())
+                    recompute: set[str] = set()
+                    if replaced:
+                        # a replaced session may move within its user's history, or to another user
+                        replaced_ids = {r[0] for r in replaced}
+                        recompute = {r[1] for r in replaced}
+                        recompute.update(u for sid, u in zip(ids, batch_user_column, strict=True) if sid in replaced_ids)
+                        # a session's events carry its upload time: the range lets DuckDB skip the row groups of
+                        # other times (the tables are in upload order) instead of reading every session id
+                        uploaded = [r[3] for r in replaced]
+                        for table in ("events", "sessions"):
+                            cur.execute(
+                                f"DELETE FROM {table} WHERE app_id = $1 AND uploaded_at BETWEEN $3 AND $4 "
+                                "AND session_id IN (SELECT unnest($2::VARCHAR[]))",
+                                [app_id, sorted(replaced_ids), min(uploaded), max(uploaded)],
+                            )
+                    # the batch's users, and the owners of the sessions it replaces
+                    if self._last_key is None:  # read before any state row is taken out, so the largest is there
+                        self._last_key = int(cur.execute("SELECT coalesce(max(user_key), 0) FROM user_state").fetchall()[0][0])
+                    summaries = self._take_user_state(cur, app_id, sorted(recompute.union(batch_users)))
+                    sessions, recompute = numbering.assign(sessions, summaries, recompute)
+                    sessions = self._with_user_keys(sessions, summaries)
+                    full = sorted(recompute)
+                    cur.register("_batch_sessions", sessions)
+                    cur.register("_batch_events", events)
+                    cur.execute("INSERT INTO sessions SELECT * FROM _batch_sessions")
+                    if events.num_rows:
+                        cur.execute("INSERT INTO events SELECT * FROM _batch_events")
+                    self._update_user_state(cur, app_id, full)
+                    if full:
+                        bounds, lo = _renumber_bounds(sessions, full, summaries, replaced)
+                        cur.register("_bounds", bounds)
+                        cur.execute(_RENUMBER_SQL[0], {"app": app_id, "lo": lo})
+                        for stmt in _RENUMBER_SQL[1:]:
+                            cur.execute(stmt)
+                    if replaced:
+                        # an uploaded replay outlives a re-sent session document
+                        cur.execute(
+                            "UPDATE sessions SET has_video = true WHERE app_id = $1 AND NOT has_video AND session_id IN "
+                            "(SELECT session_id FROM videos WHERE app_id = $1 "
+                            "AND session_id IN (SELECT unnest($2::VARCHAR[])))",
+                            [app_id, ids],
+                        )
+                    # before the commit: should the commit fail, an extra id only costs a lookup later
+                    if known is not None:
+                        known.add(hashes, minutes)
+                    if app_id in self._pending:
+                        self._pending[app_id].append((hashes, minutes))
+                    cur.execute("COMMIT")
+                    self.results.bump(app_id)
             finally:
                 for name in ("_batch_sessions", "_batch_events", "_bounds"):
                     try:
@@ -558,7 +567,7 @@ class DuckDBStore:
         with self._write_lock:
             cur = self._cursor()
             cur.execute("BEGIN")
-            try:
+            with _rolled_back_on_error(cur):
                 found = cur.execute(
                     "SELECT count(*) FROM sessions WHERE app_id = $1 AND session_id = $2", [app_id, session_id]
                 ).fetchall()
@@ -576,11 +585,6 @@ class DuckDBStore:
                 cur.execute("COMMIT")
                 self.results.bump(app_id)
                 return True
-            except Exception as exc:
-                _rollback(cur)
-                if _unavailable(exc):
-                    raise StoreUnavailable(str(exc).splitlines()[0]) from exc
-                raise
 
     def erase_users(
         self, app_id: str, users: list[str], identities: list[str], *, dry_run: bool = False,
@@ -590,7 +594,7 @@ class DuckDBStore:
         their numbers: a user's session numbers are its own). A dry run rolls the deletes back."""
         with self._write_lock:
             cur = self._cursor()
-            try:
+            with _rolled_back_on_error(cur):
                 cur.execute("BEGIN")
                 found = [r[0] for r in cur.execute(_ERASE_USERS, [app_id, users, identities]).fetchall()]
                 ids = [r[0] for r in cur.execute(_ERASE_IDS, [app_id, found]).fetchall()]
@@ -609,11 +613,6 @@ class DuckDBStore:
                 # costs one lookup, which finds nothing, and is stored as new
                 self.results.bump(app_id)
                 return erased
-            except Exception as exc:
-                _rollback(cur)
-                if _unavailable(exc):
-                    raise StoreUnavailable(str(exc).splitlines()[0]) from exc
-                raise
 
     def checkpoint(self) -> None:
         """Write the WAL into the store file (a clean stop leaves no .wal to replay); best effort: a store
