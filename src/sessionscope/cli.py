@@ -576,7 +576,7 @@ def copy_(
     if path is not None and not os.path.exists(path):
         _fail(f"no store at {path} (--from)")
     try:
-        src = open_store(source, read_only=source.startswith("duckdb"))
+        src = open_store(source, read_only=True)  # a copy never writes its source (a backup, a snapshot, an old schema)
     except (StoreUnavailable, ValueError, OSError) as exc:
         _fail(str(exc))
         return

@@ -58,6 +58,8 @@ class Held:
     sessions: int
     newest: Any  # the target's newest upload time (None without sessions)
     source_sessions: int  # the source's count: more in the target means it took sessions since a copy
+    events: int = 0
+    source_events: int = 0  # fewer in the target (or fewer sessions) means a copy that did not finish
 
 
 @dataclass
@@ -88,8 +90,13 @@ def held(source: Store, target: Store, apps: list[tuple]) -> list[Held]:
     for appid, name, *_ in apps:
         sessions, newest, app_rows = _sessions(target, appid, ", (SELECT count(*) FROM apps WHERE appid = {a})")
         if app_rows or sessions:
-            out.append(Held(appid, name, int(sessions), newest if sessions else None, int(_sessions(source, appid)[0])))
+            out.append(Held(appid, name, int(sessions), newest if sessions else None, int(_sessions(source, appid)[0]),
+                            _events(target, appid), _events(source, appid)))
     return out
+
+
+def _events(store: Store, appid: str) -> int:
+    return int(store.query(*bound(store.dialect, "SELECT count(*) FROM events WHERE app_id = {a}", a=(appid, "String")))[0][0])
 
 
 def _refusal(found: list[Held]) -> str:
@@ -98,8 +105,11 @@ def _refusal(found: list[Held]) -> str:
         what = f"{h.sessions:,} sessions (the source: {h.source_sessions:,})"
         if h.sessions:
             what += f", newest uploaded {h.newest:%Y-%m-%d %H:%M:%S}"
+        what += f", {h.events:,} events (the source: {h.source_events:,})"
         if h.sessions > h.source_sessions:
-            what += f"; {h.sessions - h.source_sessions:,} more than the source: the target took sessions since"
+            what += f"; {h.sessions - h.source_sessions:,} more sessions than the source: the target took sessions since"
+        elif h.sessions < h.source_sessions or h.events < h.source_events:
+            what += "; fewer rows than the source: a copy that did not finish"
         lines.append(f"  {h.appid} ({h.name}): {what}")
     lines.append("--replace deletes what the target holds for these apps, then copies them again")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sessionscope.demo import generate_sessions
+from sessionscope.store.chdb import ChdbStore
 from support.engines import store_url
 from support.server import Server, cli, ingest
 
@@ -55,7 +56,21 @@ def test_copy_duckdb_into_chdb_keeps_every_answer(tmp_path: Path) -> None:
     assert refused.returncode == 1 and refused.stdout == "", refused
     assert f"{a.appid} (copy-a): 700 sessions (the source: 700)" in refused.stderr, refused.stderr
     assert f"{b.appid} (copy-b): 150 sessions (the source: 150)" in refused.stderr, refused.stderr
-    assert "more than the source" not in refused.stderr and "--replace deletes" in refused.stderr, refused.stderr
+    assert "more sessions than the source" not in refused.stderr and "--replace deletes" in refused.stderr, refused.stderr
+    assert "did not finish" not in refused.stderr, refused.stderr
+    # a copy stopped part way (here: some of app a's events never arrived) is said to be one
+    stopped = ChdbStore(target.removeprefix("chdb://"))
+    events = stopped.query("SELECT count() FROM events WHERE app_id = {a:String}", {"a": a.appid})[0][0]
+    stopped.execute("DELETE FROM events WHERE app_id = {a:String} AND seq > 0", {"a": a.appid})
+    left = stopped.query("SELECT count() FROM events WHERE app_id = {a:String}", {"a": a.appid})[0][0]
+    stopped.close()
+    assert 0 < left < events
+    refused = cli(duck.env, *copy, check=False)
+    assert refused.returncode == 1, refused
+    assert (f"{a.appid} (copy-a): 700 sessions (the source: 700), newest uploaded" in refused.stderr
+            and f"{left:,} events (the source: {events:,}); fewer rows than the source: a copy that did not finish"
+            in refused.stderr), refused.stderr
+    assert refused.stderr.count("did not finish") == 1, refused.stderr  # app b is whole
     result = cli(duck.env, *copy, "--replace", check=False)
     assert result.returncode == 0, result.stderr
     assert "copied 2 apps, 850 sessions" in result.stdout, result.stdout
@@ -77,7 +92,7 @@ def test_copy_duckdb_into_chdb_keeps_every_answer(tmp_path: Path) -> None:
     refused = cli(duck.env, *copy, check=False)
     assert refused.returncode == 1, refused
     assert f"{a.appid} (copy-a): 703 sessions (the source: 700)" in refused.stderr, refused.stderr
-    assert "3 more than the source: the target took sessions since" in refused.stderr, refused.stderr
+    assert "3 more sessions than the source: the target took sessions since" in refused.stderr, refused.stderr
     assert f"{b.appid} (copy-b): 150 sessions (the source: 150), newest uploaded" in refused.stderr, refused.stderr
 
 

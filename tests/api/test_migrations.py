@@ -159,3 +159,25 @@ def test_a_failed_migration_leaves_the_store_at_its_version(tmp_path: Path, monk
         assert store.query("SELECT count(*) FROM sessions", []) == [(40,)]
     finally:
         store.close()
+
+
+def test_a_copy_reads_its_source_as_it_is(tmp_path: Path) -> None:
+    """`sessionscope copy --from FILE` (a plain path, as the README writes it) opens the source read-only: a
+    version-1 store is copied without being migrated, and the file's bytes are unchanged."""
+    import hashlib
+
+    from support.server import cli
+
+    db = tmp_path / "old.duckdb"
+    build_v1_store(db)
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    env = Server(data_dir=tmp_path / "data", store_url=f"chdb:///{tmp_path / 'ch'}").env
+    result = cli(env, "copy", "--from", str(db), "--to", f"chdb:///{tmp_path / 'ch'}", check=False)
+    assert result.returncode == 0, result.stderr
+    assert "copied 1 apps, 40 sessions" in result.stdout, result.stdout
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(1,)]
+    finally:
+        con.close()

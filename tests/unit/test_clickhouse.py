@@ -259,6 +259,49 @@ def test_a_crash_between_insert_and_delete_is_repaired_by_retrying(chdb_store):
     assert chdb_store.query("SELECT count() FROM events", {}) == [(events,)]
 
 
+def test_rows_written_under_a_clock_ahead_are_still_replaced(chdb_store, monkeypatch):
+    """A write's version is its time in ns; rows written by a process whose clock ran ahead (another API
+    host, the copy's machine) carry higher ones. Sending their sessions again, and renumbering their users,
+    must still replace them: no session may be left twice."""
+    docs, batch = _batch(APP, 300, seed=9)
+    ahead = time.time_ns() + 3600 * 10**9
+    with monkeypatch.context() as m:
+        m.setattr(ch_common.time, "time_ns", lambda: ahead)
+        chdb_store.write_sessions(APP, batch.sessions, batch.events)
+    expected = _numbers(chdb_store)
+    docs.sort(key=lambda d: d["sessionId"])
+    for chunk in (docs[:120], docs[120:]):  # sent again: their users renumbered from their stored rows
+        again = normalise_batch(APP, chunk, now=NOW, limits=Limits())
+        chdb_store.write_sessions(APP, again.sessions, again.events)
+    assert chdb_store.query("SELECT count(), uniqExact(session_id) FROM sessions", {}) == [(300, 300)]
+    assert _numbers(chdb_store) == expected
+    events = sum(len(d.get("events") or []) for d in docs)
+    assert chdb_store.query("SELECT count() FROM events", {}) == [(events,)]
+
+
+def test_a_copy_is_replaced_by_a_server_whose_clock_is_behind(chdb_store, tmp_path, monkeypatch):
+    """`sessionscope copy` inserts rows as they are, at version 0, below every write's: sessions copied on
+    a machine whose clock ran ahead of the server's, then sent again to that server, are not left twice."""
+    from sessionscope.copy import copy_store
+
+    duck = DuckDBStore(str(tmp_path / "d.duckdb"))
+    apps.create_app(duck, "copied")
+    appid = apps.list_apps(duck)[0].appid
+    docs, batch = _batch(appid, 200, seed=4)
+    duck.write_sessions(appid, batch.sessions, batch.events)
+    copy_store(duck, chdb_store)
+    duck.close()
+    assert chdb_store.query("SELECT DISTINCT write_version FROM sessions", {}) == [(0,)]
+    expected = _numbers(chdb_store, appid)
+    behind = time.time_ns() - 3600 * 10**9
+    with monkeypatch.context() as m:
+        m.setattr(ch_common.time, "time_ns", lambda: behind)
+        again = normalise_batch(appid, docs[:80], now=NOW, limits=Limits())
+        chdb_store.write_sessions(appid, again.sessions, again.events)
+    assert chdb_store.query("SELECT count(), uniqExact(session_id) FROM sessions", {}) == [(200, 200)]
+    assert _numbers(chdb_store, appid) == expected
+
+
 def test_migrations_are_versioned_and_rerunnable(tmp_path):
     path = str(tmp_path / "ch")
     store = ChdbStore(path)

@@ -21,7 +21,8 @@ A plain MergeTree, never ReplacingMergeTree: reads need no FINAL and no argMax, 
 as soon as a write returns. A batch is written as: (1) find which of its sessions are stored and what is
 stored for its users; (2) number the sessions (`numbering.assign`); users the batch reaches back into
 (a replaced session, a session earlier than their latest) are renumbered from all their rows, read back
-here; (3) INSERT every new row with a fresh `write_version`; (4) lightweight-DELETE the older versions of
+here; (3) INSERT every new row with a `write_version` above every version it replaces (its time in ns,
+or higher when a skewed clock wrote those; copied rows are 0); (4) lightweight-DELETE the older versions of
 the sessions (and events) written. Lightweight deletes hide rows at once; merges reclaim them later.
 
 ClickHouse has no multi-statement transactions, so this is not atomic the way the DuckDB write is.
@@ -237,6 +238,10 @@ def to_rows(table: pa.Table) -> list[tuple[Any, ...]]:
     return list(zip(*(c.to_pylist() for c in naive_times(table).columns), strict=True))
 
 
+# Copied rows are older than any write (a write's version is its time in ns, and above every version it replaces)
+COPIED_VERSION = 0
+
+
 def _version_column(table: pa.Table, version: int) -> pa.Table:
     return table.append_column(VERSION, pa.array([version] * table.num_rows, pa.uint64()))
 
@@ -367,6 +372,15 @@ class ClickHouseStore:
             sessions, full = numbering.assign(sessions, summaries, recompute)
             if full:
                 sessions = self._renumber(app_id, sessions, ids, sorted(full))
+            if stored or full:
+                # newer than every row it replaces, whatever the clock of the process that wrote them (another
+                # API host's, or the copy's: `DELETE ... write_version < v` must reach them all)
+                newest = self._query_engine(
+                    "SELECT max(write_version) FROM sessions WHERE app_id = {app:String} "
+                    "AND (session_id IN {ids:Array(String)} OR uxcamuserid IN {users:Array(String)})",
+                    {"app": app_id, "ids": ids, "users": sorted(full)},
+                )[0][0]
+                version = max(version, int(newest or 0) + 1)
             self.driver.insert_arrow("sessions", _version_column(sessions.cast(SESSION_SCHEMA), version))
             if events.num_rows:
                 self.driver.insert_arrow("events", _version_column(events.cast(EVENT_SCHEMA), version))
@@ -480,7 +494,7 @@ class ClickHouseStore:
         """Insert rows as they are (numbering included): only for rows copied from another store."""
         with self._writing():
             if table in ("sessions", "events"):
-                data = _version_column(data, time.time_ns())
+                data = _version_column(data, COPIED_VERSION)
             self.driver.insert_arrow(table, data)
 
     # -- videos ---------------------------------------------------------------------------
