@@ -426,9 +426,11 @@ def erase(
 ) -> None:
     """Erase users' data (a request to be forgotten): every session of theirs, its events and replay video.
 
-    Other users and their session numbers are untouched. Stop the server that holds a DuckDB file first.
-    Exit status 0 also when no session matched (nothing of theirs is stored)."""
-    from .erase import erase_users
+    Other users and their session numbers are untouched. Stop the server that holds a DuckDB file first, and
+    run it with the server's SESSIONSCOPE_DATA_DIR: the replay files are removed from its videos/ folder (a
+    recorded replay not found there is named in a warning). Exit status 0 also when no session matched
+    (nothing of theirs is stored); 1 when nothing could be erased (the reason said)."""
+    from .erase import FilesNotRemoved, erase_users
 
     if not users and not identities:
         _fail("name the users to erase: --user UXCAMUSERID or --identity IDENTITY (each may be repeated)")
@@ -436,28 +438,35 @@ def erase(
     st = _open(settings, existing=True)
     _known_app(st, app_id)
     try:
-        erased = erase_users(st, settings, app_id, users or [], identities or [], dry_run=dry_run)
+        erasure = erase_users(st, settings, app_id, users or [], identities or [], dry_run=dry_run)
     except StoreUnavailable as exc:
         _fail(f"nothing was erased: {exc}")
         return
-    except OSError as exc:  # a video file that cannot be removed: the store's rows stay too
-        _fail(f"nothing was erased: cannot remove {exc.filename}: {exc.strerror or exc}")
+    except FilesNotRemoved as exc:
+        before = f"; {len(exc.removed)} of their replay files were removed before it" if exc.removed else ""
+        _fail(f"no session was erased: {exc}{before}; fix that and run the command again")
         return
     finally:
         st.close()
+    erased = erasure.erased
     if as_json:
-        typer.echo(json.dumps({"appid": app_id, "dry_run": dry_run, "users": erased.users,
-                               "sessions": erased.sessions, "events": erased.events, "videos": len(erased.videos)}))
-        return
-    if not erased.users:
+        typer.echo(json.dumps({"appid": app_id, "dry_run": dry_run, "users": erased.users, "sessions": erased.sessions,
+                               "events": erased.events, "videos": len(erased.videos),
+                               "video_files": len(erasure.removed), "videos_not_found": erasure.missing}))
+    elif not erased.users:
         typer.echo(f"no session of these users is stored in app {app_id}: nothing to erase")
-        return
-    counts = (f"{len(erased.users)} user{'s' * (len(erased.users) != 1)}, {erased.sessions} sessions, "
-              f"{erased.events} events, {len(erased.videos)} replay videos")
-    typer.echo(f"would erase from app {app_id}: {counts} (dry run: nothing changed)" if dry_run
-               else f"erased from app {app_id}: {counts}")
-    for user in erased.users:
-        typer.echo(f"  {user}")
+    else:
+        counts = (f"{len(erased.users)} user{'s' * (len(erased.users) != 1)}, {erased.sessions} sessions, "
+                  f"{erased.events} events, {len(erased.videos)} replay videos ({len(erasure.removed)} files)")
+        typer.echo(f"would erase from app {app_id}: {counts} (dry run: nothing changed)" if dry_run
+                   else f"erased from app {app_id}: {counts}")
+        for user in erased.users:
+            typer.echo(f"  {user}")
+    if erasure.missing:
+        typer.echo(f"warning: {len(erasure.missing)} recorded replays have no file under "
+                   f"{(settings.data_dir / 'videos' / app_id).resolve()} (sessions {', '.join(erasure.missing[:5])}"
+                   f"{', ...' if len(erasure.missing) > 5 else ''}): if the server's SESSIONSCOPE_DATA_DIR is another "
+                   "directory, their files are there; remove them by hand", err=True)
 
 
 @app.command("export")

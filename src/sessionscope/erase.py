@@ -5,36 +5,69 @@ Users are named by uxcamuserid or by a user identity (`kUXCam_UserIdentity`) one
 each is erased whole: every session of theirs, its events and its replay (the store's row and the file).
 Other users keep their session numbers (a user's numbers count only its own sessions), and nothing else of
 the app changes. What the rows' deletion means for the engine's files is in docs/operations.md.
+
+Replay files are found where the server reads them: `videos/<appid>/` in the data directory (videos.py), so
+the command must run with the server's `SESSIONSCOPE_DATA_DIR`. A recorded replay whose file is not there is
+reported (`missing`), never passed over in silence.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .settings import Settings
 from .store import Store
 from .store.base import Erased
-from .videos import session_video_files
+from .videos import session_video_files, video_folder
 
 
-def video_files(settings: Settings, app_id: str, erased: Erased) -> list[Path]:
-    """The replay files of the erased sessions: those the store records, and any at the upload's own path
-    (an upload whose row was never written, the store having refused it)."""
-    files = {Path(p) for p in erased.videos}
-    for sid in erased.session_ids:
-        files.update(session_video_files(settings, app_id, sid))
-    return sorted(files)
+@dataclass
+class Erasure:
+    erased: Erased
+    removed: list[Path] = field(default_factory=list)  # replay files removed (or, in a dry run, to remove)
+    missing: list[str] = field(default_factory=list)  # sessions with a recorded replay but no file here
+
+
+class FilesNotRemoved(Exception):
+    """A replay file could not be removed: the store's rows were left as they were (run the command again
+    once the cause is fixed); `removed` were removed before it."""
+
+    def __init__(self, path: Path, reason: str, removed: list[Path]) -> None:
+        super().__init__(f"cannot remove {path}: {reason}")
+        self.removed = removed
+
+
+def replay_files(settings: Settings, app_id: str, session_ids: list[str]) -> list[Path]:
+    """The files of these sessions' replays in this data directory, with the temporary files of uploads cut
+    short (a server stopped mid-upload leaves one)."""
+    folder = video_folder(settings, app_id)
+    files: list[Path] = []
+    for sid in session_ids:
+        files += [path for path in session_video_files(settings, app_id, sid) if path.is_file()]
+        files += sorted(folder.glob(f".{sid}.*.part"))
+    return files
 
 
 def erase_users(
     store: Store, settings: Settings, app_id: str, users: list[str], identities: list[str], *, dry_run: bool = False
-) -> Erased:
-    """Erase the users (see the module's text); the files go just before the store commits the rows'
-    deletion, so a failure at any point leaves what running it again finds and finishes."""
+) -> Erasure:
+    """Erase the users (see the module's text). The files go just before the store commits the rows'
+    deletion: a failure leaves every row, and what running it again finds and finishes."""
+    result = Erasure(Erased([], 0, 0, [], []))
 
     def remove_files(erased: Erased) -> None:
-        for path in video_files(settings, app_id, erased):
-            path.unlink(missing_ok=True)
+        for path in replay_files(settings, app_id, erased.session_ids):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise FilesNotRemoved(path, exc.strerror or str(exc), result.removed) from exc
+            result.removed.append(path)
 
-    return store.erase_users(app_id, sorted(set(users)), sorted(set(identities)), dry_run=dry_run,
-                             before_commit=remove_files)
+    result.erased = store.erase_users(app_id, sorted(set(users)), sorted(set(identities)), dry_run=dry_run,
+                                      before_commit=remove_files)
+    if dry_run:
+        result.removed = replay_files(settings, app_id, result.erased.session_ids)
+    on_disk = {path.stem for path in result.removed if not path.name.startswith(".")}
+    result.missing = [sid for sid in result.erased.videos if sid not in on_disk]
+    return result

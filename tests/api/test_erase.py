@@ -120,7 +120,7 @@ def test_the_report_counts_what_was_stored(ctx: Ctx) -> None:
     events = sum(1 for e in ctx.events_before if e["sessionProperty"]["sessionId"] in ctx.erased_ids)
     assert events > 0
     want = {"appid": ctx.a.appid, "users": sorted(ctx.erased_users), "sessions": len(ctx.erased_ids),
-            "events": events, "videos": 1}
+            "events": events, "videos": 1, "video_files": 1, "videos_not_found": []}
     assert ctx.done == {**want, "dry_run": False}
     assert ctx.dry == {**want, "dry_run": True}
 
@@ -188,3 +188,58 @@ def test_command_line_errors(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and f"no app with id {'0' * 24}" in unknown.stderr
     nothing = cli(server.env, "erase", "--app", a.appid, "--user", "nobody")
     assert nothing.stdout.strip() == f"no session of these users is stored in app {a.appid}: nothing to erase"
+
+
+def _one_user_with_a_replay(tmp_path: Path) -> tuple[Server, Creds, list[str]]:
+    """A stopped server's store holding one user's three sessions, the first with a replay."""
+    server = Server(data_dir=tmp_path / "data", store_url=store_url("duckdb", tmp_path / "data"))
+    server.data_dir.mkdir()
+    a = server.create_app("erase-files")
+    docs = [{"sessionId": f"f-{i}", "property": {"uploadedServerTime": (NOW - timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+             "user": {"uxcamuserid": "the-user"}, "device": {"platform": "ios"}} for i in range(3)]
+    server.start()
+    with server.client() as client:
+        assert client.post("/v2/ingest/sessions", json=docs, headers=a.ingest_headers).json()["accepted"] == 3
+        r = client.put("/v2/ingest/sessions/f-0/video", content=make_mp4(), headers={**a.ingest_headers, "Content-Type": "video/mp4"})
+        assert r.status_code == 200, r.text
+    server.stop()
+    return server, a, [d["sessionId"] for d in docs]
+
+
+def test_replay_files_are_removed_where_the_server_reads_them(tmp_path: Path) -> None:
+    """Run with another data directory than the server's, the command finds no file and says so (with the
+    folder it looked in) instead of reporting the replay erased; an upload cut short (its .part file) goes too."""
+    server, a, _ = _one_user_with_a_replay(tmp_path)
+    folder = server.data_dir / "videos" / a.appid
+    part = folder / ".f-1.0123abcd.part"  # what a server stopped mid-upload leaves
+    part.write_bytes(b"half a replay")
+    args = ("erase", "--app", a.appid, "--user", "the-user", "--json")
+    elsewhere = {**server.env, "SESSIONSCOPE_DATA_DIR": str(tmp_path / "other")}
+    dry = cli(elsewhere, *args, "--dry-run")
+    assert json.loads(dry.stdout)["videos_not_found"] == ["f-0"] and json.loads(dry.stdout)["video_files"] == 0
+    assert f"1 recorded replays have no file under {(tmp_path / 'other' / 'videos' / a.appid).resolve()}" in dry.stderr
+    done = cli(server.env, *args)
+    assert json.loads(done.stdout) == {"appid": a.appid, "dry_run": False, "users": ["the-user"], "sessions": 3,
+                                       "events": 0, "videos": 1, "video_files": 2, "videos_not_found": []}
+    assert done.stderr == ""
+    assert sorted(folder.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_removed_stops_the_erasure_before_any_row(tmp_path: Path) -> None:
+    server, a, ids = _one_user_with_a_replay(tmp_path)
+    stuck = server.data_dir / "videos" / a.appid / ".f-2.0123abcd.part"
+    stuck.mkdir()  # a directory where a file was expected: unlink fails (as a file root may not remove would)
+    (stuck / "x").write_bytes(b"x")
+    failed = cli(server.env, "erase", "--app", a.appid, "--user", "the-user", check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith(f"error: no session was erased: cannot remove {stuck}: Is a directory; "
+                                    "1 of their replay files were removed before it; fix that"), failed.stderr
+    server.start()
+    with server.client() as client:
+        assert sorted(sessions(client, a)) == ids  # every row kept
+    server.stop()
+    (stuck / "x").unlink()
+    stuck.rmdir()
+    again = json.loads(cli(server.env, "erase", "--app", a.appid, "--user", "the-user", "--json").stdout)
+    assert (again["sessions"], again["videos"], again["video_files"]) == (3, 1, 0)  # the replay's file went before
+    assert again["videos_not_found"] == ["f-0"]

@@ -28,6 +28,7 @@ from sessionscope.store import ch_common, ch_params
 from sessionscope.store.chdb import ChdbStore
 from sessionscope.store.clickhouse import ClickHouseServerStore
 from sessionscope.store.duckdb import DuckDBStore
+from sessionscope.store.schema import EVENT_SCHEMA, SESSION_SCHEMA
 
 NOW = datetime(2026, 1, 1)
 APP = "ab" * 12
@@ -300,6 +301,28 @@ def test_a_copy_is_replaced_by_a_server_whose_clock_is_behind(chdb_store, tmp_pa
         chdb_store.write_sessions(appid, again.sessions, again.events)
     assert chdb_store.query("SELECT count(), uniqExact(session_id) FROM sessions", {}) == [(200, 200)]
     assert _numbers(chdb_store, appid) == expected
+
+
+def test_an_erasure_takes_the_events_of_a_session_written_meanwhile(chdb_store):
+    """On a ClickHouse server other API processes write while `sessionscope erase` runs: a session of an
+    erased user stored after the erasure read the user's session ids goes, with its events."""
+    docs, batch = _batch(APP, 60, seed=3)
+    chdb_store.write_sessions(APP, batch.sessions, batch.events)
+    user = chdb_store.query("SELECT uxcamuserid FROM sessions GROUP BY uxcamuserid ORDER BY count() DESC LIMIT 1", {})[0][0]
+    late = dict(docs[0], sessionId="written-meanwhile", user={"uxcamuserid": user},
+                events=[{"name": "Tap", "timeSec": 1.0}, {"name": "Tap", "timeSec": 2.0}])
+    meanwhile = normalise_batch(APP, [late], now=NOW, limits=Limits())
+    sessions, _ = ch_common.received.split(meanwhile.sessions)
+
+    def another_server_writes(erased):  # after the erasure's reads, before its deletes
+        chdb_store.driver.insert_arrow("sessions", ch_common._version_column(sessions.cast(SESSION_SCHEMA), 1))
+        chdb_store.driver.insert_arrow("events", ch_common._version_column(meanwhile.events.cast(EVENT_SCHEMA), 1))
+
+    erased = chdb_store.erase_users(APP, [user], [], before_commit=another_server_writes)
+    assert "written-meanwhile" not in erased.session_ids
+    left = "SELECT count() FROM {table} WHERE uxcamuserid = {u:String}"
+    assert chdb_store.query(left.replace("{table}", "sessions"), {"u": user}) == [(0,)]
+    assert chdb_store.query(left.replace("{table}", "events"), {"u": user}) == [(0,)]
 
 
 def test_migrations_are_versioned_and_rerunnable(tmp_path):

@@ -20,7 +20,7 @@ class Erased:
     sessions: int
     events: int
     session_ids: list[str]  # sorted
-    videos: list[str]  # the paths of their replay files, as the store records them
+    videos: list[str]  # the ids of those sessions with a recorded replay, sorted
 
 
 class Store(Protocol):

@@ -469,14 +469,16 @@ class ClickHouseStore:
                 "SELECT count() FROM events WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}",
                 params)[0][0]
             videos = sorted({r[0] for r in self._query_engine(
-                "SELECT path FROM videos WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}", params)})
+                "SELECT session_id FROM videos WHERE app_id = {app:String} AND session_id IN {ids:Array(String)}",
+                params)})
             erased = Erased(found, int(sessions), int(events), ids, videos)
             if dry_run or not found:
                 return erased
             if before_commit is not None:
                 before_commit(erased)
             bound = serialize(params)
-            for table, where in (("events", "session_id IN {ids:Array(String)}"),
+            # by user as well as by id: a session another server writes for them meanwhile goes too, events and all
+            for table, where in (("events", "(uxcamuserid IN {users:Array(String)} OR session_id IN {ids:Array(String)})"),
                                  ("videos", "session_id IN {ids:Array(String)}"),
                                  ("sessions", "(uxcamuserid IN {users:Array(String)} OR session_id IN {ids:Array(String)})")):
                 self.driver.command(f"DELETE FROM {self._sharded(table)} WHERE app_id = {{app:String}} AND {where}", bound)

@@ -171,7 +171,9 @@ _ERASE_IDS = (
     "SELECT session_id FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[])) ORDER BY 1"
 )
 _ERASE_EVENTS = "DELETE FROM events WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[]))"
-_ERASE_VIDEOS = "DELETE FROM videos WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[])) RETURNING path"
+_ERASE_VIDEOS = (
+    "DELETE FROM videos WHERE app_id = $1 AND session_id IN (SELECT unnest($2::VARCHAR[])) RETURNING session_id"
+)
 _ERASE_SESSIONS = "DELETE FROM sessions WHERE app_id = $1 AND uxcamuserid IN (SELECT unnest($2::VARCHAR[]))"
 _EPOCH = datetime(1970, 1, 1)  # no stored start is earlier (ingest refuses earlier times)
 # the stored rows of some session ids ($2) of an app ($1)
@@ -599,7 +601,7 @@ class DuckDBStore:
                 found = [r[0] for r in cur.execute(_ERASE_USERS, [app_id, users, identities]).fetchall()]
                 ids = [r[0] for r in cur.execute(_ERASE_IDS, [app_id, found]).fetchall()]
                 events = cur.execute(_ERASE_EVENTS, [app_id, ids]).fetchall()[0][0]
-                videos = sorted(r[0] for r in cur.execute(_ERASE_VIDEOS, [app_id, ids]).fetchall())
+                videos = sorted({r[0] for r in cur.execute(_ERASE_VIDEOS, [app_id, ids]).fetchall()})
                 sessions = cur.execute(_ERASE_SESSIONS, [app_id, found]).fetchall()[0][0]
                 cur.execute(_DELETE_USERS_STATE, [app_id, found])
                 erased = Erased(found, int(sessions), int(events), ids, videos)
