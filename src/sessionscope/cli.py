@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .ingest.parse import NdjsonLines
 
 app = typer.Typer(help="sessionscope: a self-hostable session store with a UXCam-compatible API.", no_args_is_help=True)
-apps_app = typer.Typer(help="Create, list and rotate keys of apps (tenants).", no_args_is_help=True)
+apps_app = typer.Typer(help="Create, list, rotate keys of and delete apps (tenants).", no_args_is_help=True)
 app.add_typer(apps_app, name="apps")
 
 
@@ -210,6 +210,50 @@ def apps_rotate_key(
         _fail(str(exc))
         return
     typer.echo(json.dumps({"appid": appid, kind: key}) if as_json else f"new {kind}: {key}")
+
+
+@apps_app.command("delete")
+def apps_delete(
+    appid: Annotated[str, typer.Argument(help="The app's id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking (needed when not at a terminal).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only {appid, name, sessions, events, videos, video_files} as JSON.")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Delete an app: its keys, sessions, events and replay videos (files included). It cannot be undone.
+
+    Stop the server that holds a DuckDB file first, and run it with the server's SESSIONSCOPE_DATA_DIR (the
+    app's replay folder there is removed). Without --yes it says what it would delete and asks."""
+    from .erase import app_contents, delete_app
+
+    settings = _settings(store)
+    st = _open(settings, existing=True)
+    try:
+        contents = app_contents(st, settings, appid)
+        if contents is None:
+            _fail(f"no app with id {appid}; `sessionscope apps list` shows them")
+            return
+        what = (f"app {appid} ({contents.name}): {contents.sessions} sessions, {contents.events} events, "
+                f"{contents.videos} replay videos ({contents.files} files)")
+        if not yes:
+            if not sys.stdin.isatty():
+                _fail(f"not deleted: {what}; add --yes to delete it")
+            typer.confirm(f"Delete {what}? This cannot be undone.", abort=True, err=True)
+        try:
+            delete_app(st, settings, appid)
+        except StoreUnavailable as exc:
+            _fail(f"the app was not deleted: {exc}")
+        except OSError as exc:  # its replay folder: the rows are all still there
+            _fail(f"the app was not deleted: cannot remove {exc.filename}: {exc.strerror or exc}; fix that and run "
+                  "the command again")
+    finally:
+        st.close()
+    if as_json:
+        typer.echo(json.dumps({"appid": appid, "name": contents.name, "sessions": contents.sessions,
+                               "events": contents.events, "videos": contents.videos, "video_files": contents.files}))
+    else:
+        typer.echo(f"deleted {what}")
 
 
 @app.command()

@@ -1,5 +1,5 @@
-"""Erasing users' data: a person's request to have their data deleted (GDPR art. 17, CCPA), carried out by
-the operator with `sessionscope erase`.
+"""Erasing data: users' on request (GDPR art. 17, CCPA), carried out by the operator with `sessionscope erase`,
+and a whole app's with `sessionscope apps delete`.
 
 Users are named by uxcamuserid or by a user identity (`kUXCam_UserIdentity`) one of their sessions carries;
 each is erased whole: every session of theirs, its events and its replay (the store's row and the file).
@@ -13,6 +13,7 @@ reported (`missing`), never passed over in silence.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,3 +72,40 @@ def erase_users(
     on_disk = {path.stem for path in result.removed if not path.name.startswith(".")}
     result.missing = [sid for sid in result.erased.videos if sid not in on_disk]
     return result
+
+
+@dataclass(frozen=True)
+class AppContents:
+    """What an app holds: its rows, and the files of its replays in this data directory."""
+
+    name: str
+    sessions: int
+    events: int
+    videos: int
+    files: int
+
+
+def app_contents(store: Store, settings: Settings, app_id: str) -> AppContents | None:
+    """What deleting the app would remove; None when the store has no such app."""
+    from .apps import list_apps
+    from .query.render import bound
+
+    found = [a for a in list_apps(store) if a.appid == app_id]
+    if not found:
+        return None
+    counts = []
+    for table in ("sessions", "events", "videos"):
+        counts.append(int(store.query(*bound(store.dialect, f"SELECT count(*) FROM {table} WHERE app_id = {{a}}",
+                                              a=(app_id, "String")))[0][0]))
+    folder = video_folder(settings, app_id)
+    files = sum(1 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
+    return AppContents(found[0].name, *counts, files)
+
+
+def delete_app(store: Store, settings: Settings, app_id: str) -> None:
+    """Delete the app: its replay folder first, then every row it owns (the app's row last), so a deletion
+    stopped part way leaves the app, and running it again finishes."""
+    folder = video_folder(settings, app_id)
+    if folder.exists():
+        shutil.rmtree(folder)
+    store.remove_app(app_id)

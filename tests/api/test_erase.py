@@ -243,3 +243,55 @@ def test_a_file_that_cannot_be_removed_stops_the_erasure_before_any_row(tmp_path
     again = json.loads(cli(server.env, "erase", "--app", a.appid, "--user", "the-user", "--json").stdout)
     assert (again["sessions"], again["videos"], again["video_files"]) == (3, 1, 0)  # the replay's file went before
     assert again["videos_not_found"] == ["f-0"]
+
+
+def test_deleting_an_app_removes_it_and_nothing_else(tmp_path: Path, engine: str) -> None:
+    """`apps delete`: the app's keys stop working, its rows and replay folder are gone, the other app answers
+    as before; without --yes (and no terminal to ask at) nothing is deleted."""
+    server = Server(data_dir=tmp_path / "data", store_url=store_url(engine, tmp_path / "data"))
+    server.data_dir.mkdir()
+    a, b = server.create_app("doomed"), server.create_app("kept")
+    docs = list(recent_sessions(120, days=5, seed=31, now=NOW))
+    server.start()
+    with server.client() as client:
+        for creds in (a, b):
+            assert client.post("/v2/ingest/sessions", json=docs, headers=creds.ingest_headers).json()["accepted"] == 120
+            r = client.put(f"/v2/ingest/sessions/{docs[0]['sessionId']}/video", content=make_mp4(),
+                           headers={**creds.ingest_headers, "Content-Type": "video/mp4"})
+            assert r.status_code == 200, r.text
+        before_b = sessions(client, b)
+        events = len(pages(client, a, "/v2/event"))
+    server.stop()
+
+    refused = cli(server.env, "apps", "delete", a.appid, check=False)
+    assert refused.returncode == 1
+    assert f"not deleted: app {a.appid} (doomed): 120 sessions, {events} events, 1 replay videos (1 files); add --yes" \
+        in refused.stderr, refused.stderr
+    done = json.loads(cli(server.env, "apps", "delete", a.appid, "--yes", "--json").stdout)
+    assert done == {"appid": a.appid, "name": "doomed", "sessions": 120, "events": events, "videos": 1, "video_files": 1}
+    assert not (server.data_dir / "videos" / a.appid).exists()
+    assert (server.data_dir / "videos" / b.appid / f"{docs[0]['sessionId']}.mp4").exists()
+    listed = cli(server.env, "apps", "list", "--json").stdout
+    assert [app["appid"] for app in json.loads(listed)] == [b.appid]
+    again = cli(server.env, "apps", "delete", a.appid, "--yes", check=False)
+    assert again.returncode == 1 and f"no app with id {a.appid}" in again.stderr
+
+    server.start()
+    try:
+        with server.client() as client:
+            r = client.get("/v2/session", params={"filters": FILTERS}, headers=a.read_headers)
+            assert r.status_code == 401, r.text
+            assert sessions(client, b) == before_b
+    finally:
+        server.stop()
+    # nothing of the app is left in any table (DuckDB's per-user state included)
+    from sessionscope.query.render import bound
+    from sessionscope.store import open_store
+
+    store = open_store(server.store_url, read_only=True)
+    try:
+        for table in ("sessions", "events", "videos") + (("user_state",) if engine == "duckdb" else ()):
+            sql = f"SELECT count(*) FROM {table} WHERE app_id = {{a}}"
+            assert store.query(*bound(store.dialect, sql, a=(a.appid, "String"))) == [(0,)], table
+    finally:
+        store.close()

@@ -67,6 +67,10 @@ class Store(Protocol):
         is finished by running it again). A dry run deletes nothing and reports what it would."""
         ...
 
+    def remove_app(self, app_id: str) -> None:
+        """Delete an app and every row it owns, its key hashes included."""
+        ...
+
     def checkpoint(self) -> None:
         """Fold what the engine keeps in a log into its store files (a clean stop's last step); may do nothing."""
         ...

@@ -486,9 +486,10 @@ class ClickHouseStore:
 
     # -- bulk copy (sessionscope copy) ----------------------------------------------------
     def remove_app(self, app_id: str) -> None:
-        """Delete an app and every row it owns (a copy re-run starts the app afresh)."""
+        """Delete an app and every row it owns (`apps delete`; a copy re-run starts the app afresh). The app's
+        row goes last: a deletion stopped part way leaves the app, and running it again finishes."""
         with self._writing():
-            for table, column in (("apps", "appid"), ("sessions", "app_id"), ("events", "app_id"), ("videos", "app_id")):
+            for table, column in (("events", "app_id"), ("videos", "app_id"), ("sessions", "app_id"), ("apps", "appid")):
                 target = self._sharded(table)
                 self.driver.command(f"DELETE FROM {target} WHERE {column} = {{app:String}}", serialize({"app": app_id}))
 

@@ -616,6 +616,18 @@ class DuckDBStore:
                 self.results.bump(app_id)
                 return erased
 
+    def remove_app(self, app_id: str) -> None:
+        with self._write_lock:
+            cur = self._cursor()
+            with _rolled_back_on_error(cur):
+                cur.execute("BEGIN")
+                for table in ("events", "videos", "user_state", "sessions"):
+                    cur.execute(f"DELETE FROM {table} WHERE app_id = $1", [app_id])
+                cur.execute("DELETE FROM apps WHERE appid = $1", [app_id])
+                cur.execute("COMMIT")
+                self._known.pop(app_id, None)
+                self.results.bump(app_id)
+
     def checkpoint(self) -> None:
         """Write the WAL into the store file (a clean stop leaves no .wal to replay); best effort: a store
         that cannot be written now keeps its WAL, replayed at the next start."""
