@@ -370,17 +370,13 @@ class ClickHouseStore:
                 sessions = self._keep_videos(app_id, sessions, sorted(replaced))
             summaries = self._user_summaries(app_id, sorted(set(users_column)), ids)
             sessions, full = numbering.assign(sessions, summaries, recompute)
+            newest = max((int(r[3]) for r in stored), default=0)  # the newest version the write replaces
             if full:
-                sessions = self._renumber(app_id, sessions, ids, sorted(full))
-            if stored or full:
-                # newer than every row it replaces, whatever the clock of the process that wrote them (another
-                # API host's, or the copy's: `DELETE ... write_version < v` must reach them all)
-                newest = self._query_engine(
-                    "SELECT max(write_version) FROM sessions WHERE app_id = {app:String} "
-                    "AND (session_id IN {ids:Array(String)} OR uxcamuserid IN {users:Array(String)})",
-                    {"app": app_id, "ids": ids, "users": sorted(full)},
-                )[0][0]
-                version = max(version, int(newest or 0) + 1)
+                sessions, renumbered = self._renumber(app_id, sessions, ids, sorted(full))
+                newest = max(newest, renumbered)
+            # above every row it replaces, whatever the clock of the process that wrote them (another API host's,
+            # or the copy's): `DELETE ... write_version < v` must reach them all
+            version = max(version, newest + 1)
             self.driver.insert_arrow("sessions", _version_column(sessions.cast(SESSION_SCHEMA), version))
             if events.num_rows:
                 self.driver.insert_arrow("events", _version_column(events.cast(EVENT_SCHEMA), version))
@@ -408,14 +404,19 @@ class ClickHouseStore:
         )
         return {user: numbering.UserSummary(count, last, tuple(first)) for user, count, last, *first in rows}
 
-    def _renumber(self, app_id: str, sessions: pa.Table, batch_ids: list[str], users: list[str]) -> pa.Table:
-        """The batch plus every stored session of `users` (latest version each), numbered from scratch."""
+    def _renumber(
+        self, app_id: str, sessions: pa.Table, batch_ids: list[str], users: list[str]
+    ) -> tuple[pa.Table, int]:
+        """The batch plus every stored session of `users` (latest version each), numbered from scratch; and the
+        newest version of those stored rows."""
         cols = ", ".join(c for c, _ in SESSION_COLUMNS)
         stored = self.query_arrow(
-            f"SELECT {cols} FROM sessions WHERE app_id = {{app:String}} AND uxcamuserid IN {{users:Array(String)}} "
+            f"SELECT {cols}, {VERSION} FROM sessions WHERE app_id = {{app:String}} AND uxcamuserid IN {{users:Array(String)}} "
             "AND session_id NOT IN {ids:Array(String)} ORDER BY write_version DESC LIMIT 1 BY session_id",
             {"app": app_id, "users": users, "ids": batch_ids},
         )
+        newest = int(pc.max(stored.column(VERSION)).as_py() or 0) if stored.num_rows else 0
+        stored = stored.drop_columns([VERSION])
         renumbered_users = set(users)
         in_users = pa.array([u in renumbered_users for u in sessions.column("uxcamuserid").to_pylist()])
         mine = sessions.filter(in_users)
@@ -423,7 +424,7 @@ class ClickHouseStore:
         if stored.num_rows:
             mine = pa.concat_tables([mine.cast(SESSION_SCHEMA), stored.cast(SESSION_SCHEMA)])
         renumbered, _ = numbering.assign(mine, {}, set())
-        return pa.concat_tables([rest.cast(SESSION_SCHEMA), renumbered.cast(SESSION_SCHEMA)])
+        return pa.concat_tables([rest.cast(SESSION_SCHEMA), renumbered.cast(SESSION_SCHEMA)]), newest
 
     def _keep_videos(self, app_id: str, sessions: pa.Table, replaced: list[str]) -> pa.Table:
         """An uploaded replay outlives a re-sent session document."""
