@@ -289,6 +289,11 @@ def demo(
         stats = load_documents(st, settings, appid, docs, total=sessions, label="Generating demo sessions", quiet=as_json)
         if stats.rejected:
             _fail(f"{stats.rejected} generated sessions were rejected: {stats.first_errors}")
+        from .demo.replays import attach_replays
+
+        replays = attach_replays(st, settings, appid)
+        if not as_json and replays:
+            typer.echo(f"Stored a (synthetic) replay video for the {replays} newest sessions recorded with video.")
     st.close()
     if as_json:
         typer.echo(json.dumps({"appid": appid, "apikey": apikey, "ingest_key": ingest_key}))

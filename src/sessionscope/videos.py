@@ -18,3 +18,11 @@ def session_video_files(settings: Settings, app_id: str, session_id: str) -> lis
     """Every path a session's replay may be saved at, one per type."""
     folder = video_folder(settings, app_id)
     return [folder / f"{session_id}.{ext}" for ext in VIDEO_TYPES.values()]
+
+
+def made_video_folder(settings: Settings, app_id: str) -> Path:
+    """The app's video folder, created private (like the data directory) with `videos/` when missing."""
+    folder = video_folder(settings, app_id)
+    for directory in (folder.parent, folder):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sessionscope.demo import generate_sessions
+from sessionscope.demo.replay_video import make_mp4
 from support.server import Creds, Server, cli, free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -353,6 +354,17 @@ def test_demo_prints_credentials_that_work_and_a_line_to_export_them(fresh_serve
         assert listed.status_code == 200 and len(listed.json()["data"]) == 60, listed.text
         ios = client.get(curl_url, headers={"appid": appid, "apikey": apikey}).json()["data"]
         assert ios and all(s["device"]["platform"] == "ios" for s in ios)  # the example's filter
+        # the newest sessions recorded with video have a playable replay (up to 25 of them), the others none
+        rows = client.get(f"{base}/session", params={"page_size": 100, "with_video": "true"},
+                          headers={"appid": appid, "apikey": apikey}).json()["data"]
+        with_video = sorted((r for r in rows if r["property"]["hasVideo"]),
+                            key=lambda r: (r["property"]["uploadedServerTime"], r["sessionId"]), reverse=True)
+        assert with_video, "the demo's sessions include some recorded with video"
+        linked = [r["sessionId"] for r in rows if r["video"].startswith(f"{fresh_server.base_url}/v2/video/")]
+        assert sorted(linked) == sorted(r["sessionId"] for r in with_video[:25])
+        assert f"Stored a (synthetic) replay video for the {len(linked)} newest sessions recorded with video." in out
+        replay = client.get(next(r["video"] for r in rows if r["sessionId"] == linked[0]))
+        assert replay.status_code == 200 and replay.content == make_mp4()
         sent = client.post(f"{base}/ingest/sessions", json=[{"sessionId": "readme-1", "user": {"kUXCam_UserIdentity": "U#1"}}],
                            headers={"appid": appid, "X-Ingest-Key": ingest_key})
         assert sent.json() == {"success": True, "accepted": 1, "rejected": []}, sent.text

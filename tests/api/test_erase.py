@@ -18,9 +18,9 @@ from statistics import fmean
 import httpx
 import pytest
 
+from sessionscope.demo.replay_video import make_mp4
 from support.data import recent_sessions
 from support.engines import store_url
-from support.mp4 import make_mp4
 from support.server import Creds, Server, cli
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)

@@ -193,3 +193,13 @@ def test_every_operation_is_fuzzed_without_5xx(world, schema) -> None:  # type: 
     print(f"\nfuzzed {len(ops)} operations, {Seen.requests} requests, statuses {dict(sorted(Seen.statuses.items()))}")
     assert not failures, "\n\n".join(failures)
     assert all(n > 0 for n in per_op.values()), per_op
+
+
+def test_the_openapi_document_is_built_without_warnings(world, schema) -> None:  # type: ignore[no-untyped-def]
+    """The document is built when /docs or /openapi.json is first asked for; a warning then (a duplicate
+    operation id, say) lands in the server's terminal for everyone to see. HEAD of a video link is served
+    but not listed."""
+    server, _ = world
+    log = server.log_path.read_text()
+    assert "Warning" not in log, log[-2000:]
+    assert ("HEAD", "/v2/video/{token}") not in {(op.method.upper(), op.path) for op in operations(schema)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import time
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -97,6 +99,25 @@ def test_a_stopped_server_leaves_no_hand_off_files(fresh_server: Server) -> None
         r = client.get("/v2/session/analytics", params={"filters": json.dumps([window])},
                        headers=creds.read_headers)
         assert r.status_code == 200 and r.json()["data"][0]["session_count"] == 1_000
+
+
+def test_ctrl_c_stops_the_server_and_its_workers_quietly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C at the terminal (`make run`) sends SIGINT to the whole foreground process group: the server and
+    the ingest workers it spawned. The workers printed a KeyboardInterrupt traceback each; the server stops
+    them itself."""
+    server = Server(data_dir=tmp_path, store_url=f"duckdb:///{tmp_path / 's.duckdb'}", own_group=True)
+    creds = server.create_app("ctrl-c")
+    server.start()
+    with server.client() as client:
+        (body,) = ingest(client, creds, list(generate_sessions(50, seed=3, now=datetime.now(UTC))), batch=50)
+        assert body["accepted"] == 50
+    assert server.proc is not None
+    os.killpg(server.proc.pid, signal.SIGINT)
+    assert server.proc.wait(timeout=30) in (0, 130)  # 130: ended by SIGINT, as uvicorn reports it
+    server.proc = None
+    time.sleep(1)  # the workers' last words, if any, after the server's
+    log = server.log_path.read_text() if server.log_path else ""
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log, log
 
 
 def test_a_clean_stop_folds_the_wal_into_the_store_file(fresh_server: Server) -> None:

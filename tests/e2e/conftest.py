@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from sessionscope.demo import generate_sessions
-from support.mp4 import make_mp4
+from sessionscope.demo.replay_video import make_mp4
 from support.server import Creds, Server, ingest
 
 ROOT = Path(__file__).resolve().parents[2]

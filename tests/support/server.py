@@ -60,6 +60,7 @@ class Server:
     # a command the server is started under (e.g. setpriv to drop a capability); settings as extra env
     wrapper: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    own_group: bool = False  # started in a process group of its own, as a terminal's foreground job is
 
     @property
     def base_url(self) -> str:
@@ -93,6 +94,7 @@ class Server:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=self.own_group,
         )
         deadline = time.time() + 60
         while time.time() < deadline:

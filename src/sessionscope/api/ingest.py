@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import service
 from ..errors import ApiError, StoreUnavailable, bad_request
-from ..videos import VIDEO_TYPES, video_folder
+from ..videos import VIDEO_TYPES, made_video_folder, video_folder
 from .deps import IngestAppDep, SettingsDep, StoreDep
 from .responses import JSON
 
@@ -139,8 +139,7 @@ async def upload_video(
     size = 0
     try:
         try:
-            for directory in (folder.parent, folder):  # videos/ and videos/<appid>/: private, like data_dir
-                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            made_video_folder(settings, appid)
             with open(temp, "wb") as out:
                 async for chunk in request.stream():
                     size += len(chunk)

@@ -36,8 +36,8 @@ class ReplayFile(FileResponse):
         await super().__call__(scope, receive, send)
 
 
-@router.api_route("/video/{token}", methods=["GET", "HEAD"],
-                  summary="Download a session's replay video (signed link from with_video=true)")
+@router.head("/video/{token}", include_in_schema=False)  # players and download tools probe a link first
+@router.get("/video/{token}", summary="Download a session's replay video (signed link from with_video=true)")
 def download_video(token: str, store: StoreDep, secret: SecretDep, settings: SettingsDep) -> ReplayFile:
     payload = signing.verify(secret, "video", token, int(time.time()))
     if payload is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -55,7 +56,11 @@ def _validate_handed(
 
 
 def _start_worker(parent: int, nice: int) -> None:
-    """In a worker: step back from the server's reads (see `lower_priority`), and exit with the server."""
+    """In a worker: step back from the server's reads (see `lower_priority`), and exit with the server.
+
+    Ctrl-C at a terminal interrupts the whole foreground process group, workers included: a worker ignores
+    it (it printed a KeyboardInterrupt traceback) and ends when the server or import shuts its pool down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     lower_priority(nice)
     _exit_with_parent(parent)
 

@@ -1,4 +1,4 @@
-"""A real, playable H.264 MP4 written in pure Python, for replay tests without ffmpeg or the network.
+"""A real, playable H.264 MP4 written in pure Python: the demo's replays, and the tests', without ffmpeg or the network.
 
 The video is H.264 Constrained Baseline with every macroblock coded as I_PCM (raw samples, no prediction,
 no transform), so the encoder is a few bit writes per macroblock; every frame is an IDR picture. The
