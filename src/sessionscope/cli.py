@@ -469,7 +469,7 @@ def erase(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be erased; change nothing.")] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print only {appid, dry_run, users, sessions, events, videos} as JSON.")
+        bool, typer.Option("--json", help="Print only {appid, dry_run, users, sessions, events, videos, video_files, videos_not_found} as JSON.")
     ] = False,
     store: StoreOpt = None,
 ) -> None:
