@@ -109,7 +109,7 @@ def _refusal(found: list[Held]) -> str:
         if h.sessions > h.source_sessions:
             what += f"; {h.sessions - h.source_sessions:,} more sessions than the source: the target took sessions since"
         elif h.sessions < h.source_sessions or h.events < h.source_events:
-            what += "; fewer rows than the source: a copy that did not finish"
+            what += "; fewer rows than the source: a copy that did not finish, or rows the source took since"
         lines.append(f"  {h.appid} ({h.name}): {what}")
     lines.append("--replace deletes what the target holds for these apps, then copies them again")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ reported (`missing`), never passed over in silence.
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from .settings import Settings
 from .store import Store
 from .store.base import Erased
 from .videos import session_video_files, video_folder
+
+_PART = re.compile(r"[0-9a-f]{32}\.part")  # what follows ".{sessionId}." in an upload's temporary file
 
 
 @dataclass
@@ -46,7 +49,9 @@ def replay_files(settings: Settings, app_id: str, session_ids: list[str]) -> lis
     files: list[Path] = []
     for sid in session_ids:
         files += [path for path in session_video_files(settings, app_id, sid) if path.is_file()]
-        files += sorted(folder.glob(f".{sid}.*.part"))
+        # exactly `.{sid}.{32 hex digits}.part` (api/ingest.py): a session id may hold dots, and `.{sid}.*.part`
+        # also matched the upload of session `{sid}.x`, another session's, maybe another user's
+        files += sorted(p for p in folder.glob(f".{sid}.*.part") if _PART.fullmatch(p.name[len(sid) + 2:]))
     return files
 
 

@@ -211,8 +211,10 @@ def test_replay_files_are_removed_where_the_server_reads_them(tmp_path: Path) ->
     folder it looked in) instead of reporting the replay erased; an upload cut short (its .part file) goes too."""
     server, a, _ = _one_user_with_a_replay(tmp_path)
     folder = server.data_dir / "videos" / a.appid
-    part = folder / ".f-1.0123abcd.part"  # what a server stopped mid-upload leaves
+    part = folder / f".f-1.{'ab' * 16}.part"  # what a server stopped mid-upload leaves
     part.write_bytes(b"half a replay")
+    other = folder / f".f-1.x.{'cd' * 16}.part"  # session "f-1.x"'s (ids may hold dots): not the user's
+    other.write_bytes(b"someone else's")
     args = ("erase", "--app", a.appid, "--user", "the-user", "--json")
     elsewhere = {**server.env, "SESSIONSCOPE_DATA_DIR": str(tmp_path / "other")}
     dry = cli(elsewhere, *args, "--dry-run")
@@ -222,12 +224,12 @@ def test_replay_files_are_removed_where_the_server_reads_them(tmp_path: Path) ->
     assert json.loads(done.stdout) == {"appid": a.appid, "dry_run": False, "users": ["the-user"], "sessions": 3,
                                        "events": 0, "videos": 1, "video_files": 2, "videos_not_found": []}
     assert done.stderr == ""
-    assert sorted(folder.iterdir()) == []
+    assert sorted(folder.iterdir()) == [other]
 
 
 def test_a_file_that_cannot_be_removed_stops_the_erasure_before_any_row(tmp_path: Path) -> None:
     server, a, ids = _one_user_with_a_replay(tmp_path)
-    stuck = server.data_dir / "videos" / a.appid / ".f-2.0123abcd.part"
+    stuck = server.data_dir / "videos" / a.appid / f".f-2.{'ef' * 16}.part"
     stuck.mkdir()  # a directory where a file was expected: unlink fails (as a file root may not remove would)
     (stuck / "x").write_bytes(b"x")
     failed = cli(server.env, "erase", "--app", a.appid, "--user", "the-user", check=False)
