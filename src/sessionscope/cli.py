@@ -511,6 +511,9 @@ def erase(
                    else f"erased from app {app_id}: {counts}")
         for user in erased.users:
             typer.echo(f"  {user}")
+    if erased.users and not dry_run and settings.store_url().startswith(("clickhouse://", "clickhouses://")):
+        typer.echo("note: servers writing to this ClickHouse meanwhile may have stored some of it again (a write or an "
+                   "upload in progress); run this command again in a minute to erase what came back", err=True)
     if erasure.missing:
         typer.echo(f"warning: {len(erasure.missing)} recorded replays have no file under "
                    f"{(settings.data_dir / 'videos' / app_id).resolve()} (sessions {', '.join(erasure.missing[:5])}"
