@@ -79,6 +79,11 @@ def list_apps(store: Store) -> list[App]:
     return [App(*row) for row in rows]
 
 
+def count_app_rows(store: Store, table: str, appid: str) -> int:
+    """How many rows of `table` (sessions, events, videos) belong to the app."""
+    return int(store.query(*bound(store.dialect, f"SELECT count(*) FROM {table} WHERE app_id = {{a}}", a=(appid, "String")))[0][0])
+
+
 def find_app(store: Store, name: str) -> App | None:
     rows = store.query(
         *bound(store.dialect, "SELECT appid, name, created_at FROM apps WHERE name = {n} ORDER BY created_at LIMIT 1", n=(name, "String"))

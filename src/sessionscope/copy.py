@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .apps import count_app_rows
 from .query.render import bound
 from .store import Store
 from .store.ch_common import ClickHouseStore
@@ -91,12 +92,8 @@ def held(source: Store, target: Store, apps: list[tuple]) -> list[Held]:
         sessions, newest, app_rows = _sessions(target, appid, ", (SELECT count(*) FROM apps WHERE appid = {a})")
         if app_rows or sessions:
             out.append(Held(appid, name, int(sessions), newest if sessions else None, int(_sessions(source, appid)[0]),
-                            _events(target, appid), _events(source, appid)))
+                            count_app_rows(target, "events", appid), count_app_rows(source, "events", appid)))
     return out
-
-
-def _events(store: Store, appid: str) -> int:
-    return int(store.query(*bound(store.dialect, "SELECT count(*) FROM events WHERE app_id = {a}", a=(appid, "String")))[0][0])
 
 
 def _refusal(found: list[Held]) -> str:

@@ -13,7 +13,6 @@ reported (`missing`), never passed over in silence.
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,7 @@ from pathlib import Path
 from .settings import Settings
 from .store import Store
 from .store.base import Erased
-from .videos import session_video_files, video_folder
-
-_PART = re.compile(r"[0-9a-f]{32}\.part")  # what follows ".{sessionId}." in an upload's temporary file
+from .videos import session_video_files, upload_files, video_folder
 
 
 @dataclass
@@ -45,13 +42,10 @@ class FilesNotRemoved(Exception):
 def replay_files(settings: Settings, app_id: str, session_ids: list[str]) -> list[Path]:
     """The files of these sessions' replays in this data directory, with the temporary files of uploads cut
     short (a server stopped mid-upload leaves one)."""
-    folder = video_folder(settings, app_id)
     files: list[Path] = []
     for sid in session_ids:
         files += [path for path in session_video_files(settings, app_id, sid) if path.is_file()]
-        # exactly `.{sid}.{32 hex digits}.part` (api/ingest.py): a session id may hold dots, and `.{sid}.*.part`
-        # also matched the upload of session `{sid}.x`, another session's, maybe another user's
-        files += sorted(p for p in folder.glob(f".{sid}.*.part") if _PART.fullmatch(p.name[len(sid) + 2:]))
+        files += upload_files(settings, app_id, sid)
     return files
 
 
@@ -92,16 +86,12 @@ class AppContents:
 
 def app_contents(store: Store, settings: Settings, app_id: str) -> AppContents | None:
     """What deleting the app would remove; None when the store has no such app."""
-    from .apps import list_apps
-    from .query.render import bound
+    from .apps import count_app_rows, list_apps
 
     found = [a for a in list_apps(store) if a.appid == app_id]
     if not found:
         return None
-    counts = []
-    for table in ("sessions", "events", "videos"):
-        counts.append(int(store.query(*bound(store.dialect, f"SELECT count(*) FROM {table} WHERE app_id = {{a}}",
-                                              a=(app_id, "String")))[0][0]))
+    counts = [count_app_rows(store, table, app_id) for table in ("sessions", "events", "videos")]
     folder = video_folder(settings, app_id)
     files = sum(1 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
     return AppContents(found[0].name, *counts, files)

@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
@@ -18,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import service
 from ..errors import ApiError, StoreUnavailable, bad_request
-from ..videos import VIDEO_TYPES, made_video_folder, video_folder
+from ..videos import VIDEO_TYPES, made_video_folder, new_upload_file, session_video_files, video_file
 from .deps import IngestAppDep, SettingsDep, StoreDep
 from .responses import JSON
 
@@ -130,9 +129,8 @@ async def upload_video(
     # before reading the body: a video for no session is refused without writing it to disk first
     if not await run_in_threadpool(service.has_session, store, appid, session_id):
         raise _no_session(session_id)
-    folder = video_folder(settings, appid)
-    final = folder / f"{session_id}.{ext}"
-    temp = folder / f".{session_id}.{uuid.uuid4().hex}.part"
+    final = video_file(settings, appid, session_id, ext)
+    temp = new_upload_file(settings, appid, session_id)
     declared = request.headers.get("content-length", "")
     checked = int(declared) if declared.isdigit() else 0  # bytes the last check of the disk counted
     check_room(settings.data_dir, checked, settings.video_min_free_bytes)
@@ -166,8 +164,9 @@ async def upload_video(
             if not stored:
                 final.unlink(missing_ok=True)
                 raise _no_session(session_id)
-            for other in set(VIDEO_TYPES.values()) - {ext}:  # a replay sent again in the other format replaces it
-                (folder / f"{session_id}.{other}").unlink(missing_ok=True)
+            for other in session_video_files(settings, appid, session_id):  # a replay sent again in the other
+                if other != final:                                          # format replaces it
+                    other.unlink(missing_ok=True)
     finally:
         if temp.exists():
             temp.unlink()

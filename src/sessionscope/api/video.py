@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import service, signing
 from ..errors import ApiError
-from ..videos import video_folder
+from ..videos import video_file
 from .deps import SecretDep, SettingsDep, StoreDep
 
 router = APIRouter(prefix="/v2", tags=["video"])
@@ -53,7 +53,7 @@ def download_video(token: str, store: StoreDep, secret: SecretDep, settings: Set
     recorded, content_type, _size = found[str(session_id)]
     # in this server's data directory, whatever directory the upload's server had: a data directory restored
     # or moved elsewhere, or a store copied to another engine beside it, keeps its replays
-    path = video_folder(settings, str(appid)) / f"{session_id}{Path(recorded).suffix}"
+    path = video_file(settings, str(appid), str(session_id), Path(recorded).suffix.lstrip("."))
     if not path.is_file():
         raise ApiError(404, "No video is stored for this session.")
     return ReplayFile(path, media_type=content_type, filename=path.name)

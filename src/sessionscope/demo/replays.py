@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..query.render import bound
 from ..settings import Settings
 from ..store import Store
-from ..videos import made_video_folder
+from ..videos import made_video_folder, video_file
 from .replay_video import make_mp4
 
 REPLAYS = 25  # how many of the newest sessions with video get one (one video, about 300 KB, shared)
@@ -20,9 +20,9 @@ def attach_replays(store: Store, settings: Settings, app_id: str, count: int = R
     if not chosen:
         return 0
     video = make_mp4()
-    folder = made_video_folder(settings, app_id)
+    made_video_folder(settings, app_id)
     for session_id in chosen:
-        path = folder / f"{session_id}.mp4"
+        path = video_file(settings, app_id, session_id, "mp4")
         path.write_bytes(video)
         store.put_video(app_id, session_id, str(path), "video/mp4", len(video))
     return len(chosen)
