@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from . import service, shape
 from .catalog import RESOURCES, Resource
 from .errors import bad_request, shown
+from .jsonbytes import dumps
 from .query.plan import plan_export
 from .query.render import render_list, render_session_events
 from .query.spec import ListSpec
@@ -263,7 +264,7 @@ def prepare_export(
 
 
 def _ndjson(batches: Iterator[list[Doc]], layout: pa.Schema) -> Iterator[bytes]:
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    newline = orjson.OPT_APPEND_NEWLINE
     for docs in batches:
         yield b"".join(dumps(d, option=newline) for d in docs)
 

@@ -1,15 +1,15 @@
-"""JSON responses encoded with orjson, and the error responses every route and layer answers with."""
+"""JSON responses (jsonbytes.dumps), and the error responses every route and layer answers with."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import ApiError, StoreUnavailable
+from ..jsonbytes import dumps
 
 log = logging.getLogger("sessionscope.http")
 
@@ -18,7 +18,7 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        return dumps(content)
 
 
 def error_response(exc: ApiError) -> JSON:
