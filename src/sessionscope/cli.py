@@ -23,8 +23,11 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .ingest.parse import NdjsonLines
 
-app = typer.Typer(help="sessionscope: a self-hostable session store with a UXCam-compatible API.", no_args_is_help=True)
-apps_app = typer.Typer(help="Create, list, rotate keys of and delete apps (tenants).", no_args_is_help=True)
+# "markdown": a docstring's paragraphs are wrapped to the terminal (Typer's default, "rich", keeps the source's
+# line ends, so a paragraph broke in the middle of lines)
+_HELP = {"no_args_is_help": True, "rich_markup_mode": "markdown"}
+app = typer.Typer(help="sessionscope: a self-hostable session store with a UXCam-compatible API.", **_HELP)
+apps_app = typer.Typer(help="Create, list, rotate keys of and delete apps (tenants).", **_HELP)
 app.add_typer(apps_app, name="apps")
 
 
@@ -200,7 +203,7 @@ def apps_list(
 def apps_rotate_key(
     appid: Annotated[str, typer.Argument(help="The app's id.")],
     kind: Annotated[str, typer.Option("--kind", help="Which key: apikey (data access) or ingest_key.")] = "apikey",
-    as_json: Annotated[bool, typer.Option("--json", help="Print only {appid, <kind>} as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only {appid, apikey} (or {appid, ingest_key}) as JSON.")] = False,
     store: StoreOpt = None,
 ) -> None:
     """Replace an app's key; the old one stops working at once (on a ClickHouse server, within SESSIONSCOPE_AUTH_CACHE_SECONDS)."""

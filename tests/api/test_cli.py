@@ -413,6 +413,11 @@ def test_help_for_every_command(tmp_path: Path) -> None:
     r = subprocess.run([str(script), "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "Usage" in r.stdout
     assert not (tmp_path / "x.duckdb").exists()
+    # a description's paragraphs are wrapped to the terminal, not where its source lines end
+    wide = {**env, "COLUMNS": "200", "TERMINAL_WIDTH": "200"}
+    r = subprocess.run([str(script), "erase", "--help"], env=wide, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "holds a DuckDB file first, and run it with the server's SESSIONSCOPE_DATA_DIR: the replay files" in r.stdout
 
 
 def test_import_through_a_running_server(tmp_path: Path) -> None:
