@@ -40,6 +40,7 @@ from urllib.parse import quote, unquote
 
 from .catalog import SESSIONS, Attribute, Resource
 from .catalog.types import BOOL, EVENT
+from .catalog.users import user_level
 from .errors import bad_request
 from .query.spec import Filter, Window
 
@@ -171,7 +172,10 @@ def _value_params(g: LinkGroup, _param: Callable[..., str]) -> list[str]:
 
 def _filter_param(f: Filter, resource: Resource = SESSIONS) -> str:
     attr = f.attribute
-    if attr.link_table is not None:
+    name = attr.name
+    if attr.of_user and f.operator.negative:  # a user's "had none": the sessions of users reads it so
+        name, tb = user_level(attr.name), "user"
+    elif attr.link_table is not None:
         tb = attr.link_table
     elif attr.type == EVENT or attr.event_column is not None:
         tb = "event"
@@ -181,9 +185,7 @@ def _filter_param(f: Filter, resource: Resource = SESSIONS) -> str:
     if f.event_property is not None:
         prop = f.event_property
         p = {"name": prop.property_name, "operator": prop.operator.name, "value": prop.value}
-    return _param(
-        attr.name, f.operator.name, f.raw.get("value", f.value), property_name=f.property_name, p=p, tb=tb
-    )
+    return _param(name, f.operator.name, f.raw.get("value", f.value), property_name=f.property_name, p=p, tb=tb)
 
 
 def build_dashboard_link(

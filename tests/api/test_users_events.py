@@ -102,7 +102,15 @@ USER_FILTERS = [
     [{"attribute": "user_event_count", "operator": "greater_or_equal", "value": 40}],
     [{"attribute": "user_rage_gesture_count", "operator": "greater", "value": 3}],
     [{"attribute": "event_name", "operator": "in", "value": ["Add to cart"]}],
+    # negative event conditions are the user's (SPEC §4, "had none"): no session of the user in the window
     [{"attribute": "event_name", "operator": "not_in", "value": ["Purchase"]}],
+    [{"attribute": "event_name", "operator": "not_equal", "value": "Add to cart",
+      "property": {"name": "price", "operator": "greater", "value": "10"}}],
+    [{"attribute": "event_custom_property", "operator": "not_equal", "property_name": "category", "value": "apparel"}],
+    [
+        {"attribute": "event_name", "operator": "not_in", "value": ["Purchase"]},
+        {"attribute": "device_platform", "operator": "equal", "value": "ios"},
+    ],
     [{"attribute": "session_screen_list", "operator": "has_any", "value": ["CartActivity", "CartViewController"]}],
     [{"attribute": "user_custom_property", "operator": "in", "property_name": "age_group", "value": ["20-29"]}],
     [{"attribute": "user_custom_property", "operator": "greater", "property_name": "orders", "value": 10}],
@@ -234,6 +242,14 @@ def _analytics_cases() -> list[tuple[str, dict]]:
             },
         ),
         ("user", {"filters": [{"attribute": "user_session_count", "operator": "greater", "value": 8}], "comparison": "1"}),
+        (
+            "user",  # users that had no purchase in the window (in the previous one, for its figures)
+            {
+                "filters": [{"attribute": "event_name", "operator": "not_in", "value": ["Purchase"]}],
+                "group_by": [{"attribute": "device_country", "max_group_number": 4}],
+                "comparison": "1",
+            },
+        ),
         (
             "user",
             {

@@ -11,7 +11,8 @@ Users (a user is seen through its sessions in the window):
   whatever the other filters; `user_first_seen_on` tests the upload time of its first ever session
   (sessionNumber 1): `on`/`not_on` a day, `after`/`before` a time, `between_dates` both bounds;
 - a user matches when one of its sessions in the window matches every filter (session attributes test the
-  session, user attributes the user's totals);
+  session, user attributes the user's totals), except a negative `event_name` or `event_custom_property`
+  (SPEC §4, "had none"), which holds when no session of the user in the window had such an event;
 - the list: one row per matching user, from its latest matching session (upload time desc, sessionId asc),
   the users ordered by that session's upload time descending, then uxcamuserid;
 - analytics: the matching sessions are grouped as for sessions; `user_count` counts distinct users,
@@ -49,6 +50,7 @@ from .analytics_oracle import (
 from .list_oracle import (
     MISSING,
     NEGATIVE,
+    POSITIVE_OF,
     Oracle,
     OracleError,
     Session,
@@ -66,6 +68,9 @@ from .list_oracle import (
 SECOND = timedelta(seconds=1)
 END_OF_DAY = timedelta(hours=23, minutes=59, seconds=59)
 DEFAULT_WINDOW = timedelta(days=30)
+
+# conditions on a session's events, whose negative operators are the user's: it had none (SPEC §4)
+HAD_NONE = {"event_name", "event_custom_property"}
 
 # user total -> per-session contribution (None: count the session)
 USER_TOTALS: dict[str, Callable[[Session], Any] | None] = {
@@ -166,18 +171,27 @@ class UsersOracle:
             out[user] = t
         return out
 
-    def predicate(self, f: dict, totals: dict[str, dict[str, Any]]) -> Callable[[Session], bool]:
+    def predicate(
+        self, f: dict, totals: dict[str, dict[str, Any]], in_window: Callable[[datetime], bool]
+    ) -> Callable[[Session], bool]:
         attr, op = f["attribute"], f["operator"]
         if attr in USER_TOTALS:
             return lambda s: match_number(op, MISSING if totals[s.user][attr] is None else totals[s.user][attr], f["value"])
         if attr == "user_first_seen_on":
             test = first_seen_predicate(op, f["value"])
             return lambda s: test(self.first_seen.get(s.user))
+        if attr.startswith("user_") and attr[5:] in HAD_NONE:  # a user row's link names a "had none" so
+            f, attr = {**f, "attribute": attr[5:]}, attr[5:]
+        if attr in HAD_NONE and op in NEGATIVE:
+            # the user's "had none": no session of the user in the window had such an event
+            had = filter_predicate({**f, "operator": POSITIVE_OF[op]})
+            users_with = {s.user for s in self.sessions if in_window(s.uploaded) and had(s)}
+            return lambda s: s.user not in users_with
         return filter_predicate(f)
 
     def matching(self, filters: list[dict], in_window: Callable[[datetime], bool]) -> tuple[list[Session], dict]:
         totals = self.totals(in_window)
-        preds = [self.predicate(f, totals) for f in filters if f["attribute"] != "date_range"]
+        preds = [self.predicate(f, totals, in_window) for f in filters if f["attribute"] != "date_range"]
         rows = [s for s in self.sessions if in_window(s.uploaded) and all(p(s) for p in preds)]
         return rows, totals
 

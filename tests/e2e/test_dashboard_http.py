@@ -343,6 +343,11 @@ def test_a_users_url_opens_that_users_sessions_whatever_its_id(site: Site) -> No
             [{"attribute": "device_country", "max_group_number": 2}],
         ),
         ([{"attribute": "user_first_seen_on", "operator": "after", "value": "2000-01-01"}], []),
+        # a user's "had none" (no purchase in any of its sessions in the window), read so by the link too
+        ([{"attribute": "event_name", "operator": "not_in", "value": ["Purchase"]}],
+         [{"attribute": "device_country", "max_group_number": 2}]),
+        ([{"attribute": "event_custom_property", "operator": "not_equal", "property_name": "category", "value": "apparel"},
+          {"attribute": "device_platform", "operator": "equal", "value": "android"}], []),
     ],
 )
 def test_a_user_analytics_link_lists_the_sessions_of_its_users(site: Site, user_filters, group_by) -> None:
@@ -361,7 +366,8 @@ def test_a_user_analytics_link_lists_the_sessions_of_its_users(site: Site, user_
         link = row["dashboard_link"]
         assert site.path(link).startswith(f"/app/{site.a.appid}/sessions/list/1?")
         filters = parse_dashboard_link(link)
-        assert {f["attribute"] for f in user_filters} <= {f["attribute"] for f in filters}
+        named = {f"user_{f['attribute']}" if f["operator"].startswith("not_") else f["attribute"] for f in user_filters}
+        assert named <= {f["attribute"] for f in filters}, filters
         matching, _ = oracle.matching(filters, window_bounds(filters, site.now))
         assert len({s.user for s in matching}) == row["user_count"], row  # the oracle reads the link as the API does
         page = get(site, site.path(link), token)

@@ -42,6 +42,9 @@ class Attribute:
     condition: bool = False
     # The "tb" a dashboard link gives this attribute's filters, when not the resource's own.
     link_table: str | None = None
+    # For a condition on a session's events, in a catalogue of users: its negative operators mean the user
+    # had no such event in any of its sessions in the window (SPEC §4: "had none"), not a session without.
+    of_user: bool = False
     # For JSON attributes: property names stored in columns of their own rather than in the map
     # (user_custom_property "alias" is the user's alias, shown among the user's properties).
     property_columns: dict[str, str] = field(default_factory=dict)

@@ -3,13 +3,16 @@
 A user is seen through its sessions: the base relation has one row per session in the window, carrying
 the user's totals over the window (`user_*`) and the upload time of the user's first ever session
 (`user_first_seen_on`). A user matches when one of its sessions matches every filter, so session
-attributes mean "had a session with ..." and user attributes test the user's totals.
+attributes mean "had a session with ..." and user attributes test the user's totals. A negative condition
+on the events (`event_name`, `event_custom_property`) is the user's: it had none in any session of the
+window (SPEC §4), not a session without one.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from .operators import OPERATORS
 from .sessions import SESSION_BY_NAME as _SESSION
 from .sessions import SESSIONS, WEB_ONLY
 from .sessions import shared as _shared
@@ -48,9 +51,10 @@ USER_ATTRIBUTES: list[Attribute] = [
     _total("user_session_screen_count", INTEGER, "Screens the user visited in the window"),
     _total("user_session_duration", FLOAT, "Seconds the user spent in the app in the window"),
     _total("user_event_count", INTEGER, "Events of the user in the window"),
+    # "had none" is the user's: no such event in any of its sessions in the window
+    *(replace(a, of_user=True, description=f"{a.description}; negative operators: the user had none in the window")
+      for a in _shared("event_name", "event_custom_property")),
     *_shared(
-        "event_name",
-        "event_custom_property",
         "session_screen_list",
         "session_uploadedon_day",
         "session_uploaded_week",
@@ -78,6 +82,19 @@ USERS = Resource(
     per_user=True,
 )
 
+_HAD_NONE = {
+    "event_name": "No session of the user in the window had such an event (a user row's negative event_name)",
+    "event_custom_property": "No session of the user in the window had an event whose property matches "
+    "(needs property_name)",
+}
+
+
+def user_level(name: str) -> str:
+    """The name the sessions of users give a user's "had none" condition on `name` (event_name ->
+    user_event_name)."""
+    return f"user_{name}"
+
+
 # The sessions of the users that match user conditions: where a user analytics row's `dashboard_link` lands
 # (the reference links those rows to the session list, with conditions such as `user_session_count`). The
 # session catalogue plus the user's own attributes as filters, over the users relation: each session carries
@@ -95,6 +112,17 @@ SESSIONS_OF_USERS = replace(
             a.name: replace(a, groupable=False, aggregatable=False)
             for a in USER_ATTRIBUTES
             if a.name not in SESSIONS.attributes and a.type != COUNT
+        },
+        # a user row's "had none" conditions (a negative event_name or event_custom_property): the sessions
+        # of the users with no such event in the window; their links name them so (dashboard_link.py)
+        **{
+            user_level(a.name): replace(
+                a, name=user_level(a.name), groupable=False, aggregatable=False,
+                description=_HAD_NONE[a.name],
+                only_operators=tuple(o for o in a.operators if OPERATORS[o].negative),
+            )
+            for a in USER_ATTRIBUTES
+            if a.of_user
         },
         "session_uploadedon": Attribute(
             "session_uploadedon",

@@ -7,7 +7,8 @@ users, ranked by their latest matching session: a user with a matching session i
 there, and every other user ranks after it. So the page's keys can be read from [T, end] alone
 (`ListPlan.keys_from`); the rows and a user's totals still come from the whole window. It is worth it:
 - for a per-user list (users), on any page: its keys come from a GROUP BY over every user in the window
-  (unless a filter tests a user's totals, which need the whole window: then the plan is left alone);
+  (unless a filter tests a user's totals, or that it had none of an event, which need the whole window:
+  then the plan is left alone);
 - for other lists, on an engine that sorts every matching row once a page lies too deep
   (`Dialect.top_n_rows`: DuckDB), on pages past that depth.
 
@@ -30,7 +31,7 @@ from datetime import timedelta
 
 from .plan import ListPlan
 from .relations import KEYS_FIRST
-from .render import reads_user_totals
+from .render import reads_whole_window
 
 FIRST_SPAN = timedelta(hours=1)
 
@@ -39,7 +40,7 @@ def _worth_it(plan: ListPlan, top_n_rows: int | None) -> bool:
     if plan.limit is None:  # an export: no page
         return False
     if plan.scope.resource.per_user:
-        return not reads_user_totals(plan.scope)
+        return not reads_whole_window(plan.scope)
     # a relation without a narrower source of keys (the sessions of users: their totals need the whole
     # window) is paged as it is
     keyed = plan.scope.resource.relation in KEYS_FIRST

@@ -7,7 +7,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from ..catalog import Attribute
+from ..catalog import OPERATORS, Attribute
 from ..catalog.types import BOOL, DATETIME, EVENT, FLOAT, INTEGER, JSON, LIST, STRING, Resource
 from .dialects import Dialect
 from .plan import ListPlan, Scope
@@ -110,11 +110,31 @@ def _time_condition(b: SqlBuilder, f: Filter) -> str:
     return f"({column} IS NULL OR ({inside}))" if f.operator.negative else f"({inside})"
 
 
+def user_had_none(f: Filter) -> bool:
+    """A user's "had none" of an event (catalog: `Attribute.of_user`): tested over every session of the user
+    in the window, not the session the other filters test."""
+    return f.attribute.of_user and f.operator.negative
+
+
+def _user_had_none(b: SqlBuilder, scope: Scope, f: Filter) -> str:
+    """The user has no session in the window with such an event: the users that have one, by the same
+    condition with the positive operator, left out (a user's sessions all lie on one shard of a cluster)."""
+    positive = replace(f, attribute=replace(f.attribute, of_user=False), operator=OPERATORS[POSITIVE_OF[f.operator.name]])
+    had = " AND ".join([
+        f"app_id = {b.bind(scope.app_id, 'String')}",
+        window_condition(b, "uploaded_at", scope.window),
+        render_filter(b, scope, positive),
+    ])
+    return _expr(b.dialect, "not_in_subquery", c="user_key", q=f"SELECT user_key FROM sessions WHERE {had}")
+
+
 def render_filter(b: SqlBuilder, scope: Scope, f: Filter) -> str:
     attr = f.attribute
     op = f.operator.name
     if attr.type == DATETIME:
         return _time_condition(b, f)
+    if user_had_none(f):
+        return _user_had_none(b, scope, f)
     if attr.type != EVENT and f.event_property is not None:
         # event_name with a property condition on the events relation: both test the event row itself
         prop = f.event_property
@@ -289,6 +309,12 @@ def reads_user_totals(scope: Scope) -> bool:
     return any(_filter_columns(f) & ADDED_COLUMNS[scope.resource.relation] for f in scope.filters)
 
 
+def reads_whole_window(scope: Scope) -> bool:
+    """Whether a filter of a per-user list tests something of each user's whole window: its totals, or that
+    it had none of an event. Its page's keys cannot be read from the newest rows alone (query/deep.py)."""
+    return reads_user_totals(scope) or any(user_had_none(f) for f in scope.filters)
+
+
 def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     """Each user's latest matching row, newest first, read in two steps:
     1. the page of users, by each one's latest matching time: one GROUP BY on the user key, over the sessions
@@ -304,8 +330,8 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
     time_col = resource.time_column
     on_relation = reads_user_totals(scope)
     # the page's users, and their rows at its times, lie at or after `keys_from`; their totals count the window
-    # (a filter on those totals needs them first, over the whole window: query/deep.py sets no keys_from then)
-    assert not (on_relation and plan.keys_from), "a filter on a user's totals needs the whole window"
+    # (a filter on those totals, or a "had none", needs the whole window: query/deep.py sets no keys_from then)
+    assert not (reads_whole_window(scope) and plan.keys_from), "this filter needs each user's whole window"
     where = render_where(b, plan.keys_scope())
     # the order keys after the time are the user's own (the same on all its rows): any row's value is its value
     keys = [f"{_expr(d, 'key_any', x=k)} AS page_k{i}" for i, k in enumerate(resource.order_key)]
