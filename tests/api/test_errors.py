@@ -286,6 +286,8 @@ def test_bad_operator_names_the_path_and_lists_the_allowed(loaded, attribute, op
         ({"attribute": "session_crashed", "operator": "equal", "value": "maybe"}, "[1].value"),
         ({"attribute": "session_screen_list", "operator": "has_any", "value": "Home"}, "[1].value"),
         ({"attribute": "user_custom_property", "operator": "equal", "value": "x"}, "[1].property_name"),
+        ({"attribute": "device_model", "operator": "equal", "value": "x",
+          "property": {"name": "price", "operator": "greater", "value": 1}}, "[1].property"),
         ({"attribute": "date_range", "operator": "on", "value": "yesterday"}, "[1].value"),
         ({"attribute": "date_range", "operator": "on", "value": "2023-13-45"}, "[1].value"),
     ],

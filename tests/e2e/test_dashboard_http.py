@@ -348,6 +348,8 @@ def test_a_users_url_opens_that_users_sessions_whatever_its_id(site: Site) -> No
          [{"attribute": "device_country", "max_group_number": 2}]),
         ([{"attribute": "event_custom_property", "operator": "not_equal", "property_name": "category", "value": "apparel"},
           {"attribute": "device_platform", "operator": "equal", "value": "android"}], []),
+        ([{"attribute": "event_name", "operator": "not_equal", "value": "Add to cart",
+           "property": {"name": "price", "operator": "greater", "value": "10"}}], []),
     ],
 )
 def test_a_user_analytics_link_lists_the_sessions_of_its_users(site: Site, user_filters, group_by) -> None:

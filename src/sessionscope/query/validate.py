@@ -198,7 +198,7 @@ def parse_filter(resource: Resource, item: dict[str, Any], i: int, param: str = 
     event_property = None
     prop = item.get("property")
     if prop is not None:
-        if attr.name != "event_name":
+        if attr.type != EVENT and attr.name != "event_name":  # (user_event_name: a user row's link names it so)
             raise bad_request(f"{where}.property applies only to event_name", param=param, path=f"[{i}].property")
         if attr.type != EVENT and op.negative:
             # on /v2/event the condition tests the event row itself; "not such an event" has no row to test
