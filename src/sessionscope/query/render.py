@@ -356,6 +356,11 @@ def _render_per_user(b: SqlBuilder, plan: ListPlan) -> str:
             _expr(d, "in_page", c="user_key", q=users),
         ]
     theirs = PER_USER[resource.relation](b, scope.app_id, scope.window, " AND ".join(rows), users)
+    if any(user_had_none(f) for f in scope.filters):
+        # a "had none" is the user's, over the window: every page user passed it, so their rows are not
+        # tested again (a second scan of the window's sessions: 329 -> 193 ms, a users page at 1M sessions)
+        keys = plan.keys_scope()
+        where = render_where(b, replace(keys, filters=tuple(f for f in keys.filters if not user_had_none(f))))
     first = _expr(d, "row_number", p="user_key", o="session_id ASC")
     sql = (
         f"WITH page_users AS ({page_users}) SELECT {', '.join(plan.columns)} FROM (SELECT *, {first} AS row_of_user "
