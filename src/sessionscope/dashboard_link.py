@@ -173,7 +173,7 @@ def _value_params(g: LinkGroup, _param: Callable[..., str]) -> list[str]:
 def _filter_param(f: Filter, resource: Resource = SESSIONS) -> str:
     attr = f.attribute
     name = attr.name
-    if attr.of_user and f.operator.negative:  # a user's "had none": the sessions of users reads it so
+    if f.user_had_none:  # a user's "had none": the sessions of users reads it so
         name, tb = user_level(attr.name), "user"
     elif attr.link_table is not None:
         tb = attr.link_table

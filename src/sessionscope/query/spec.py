@@ -23,6 +23,12 @@ class Filter:
     # the filter as the user sent it, for dashboard links
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def user_had_none(self) -> bool:
+        """A user's "had none" of an event (catalog: `Attribute.of_user`): tested over every session of the
+        user in the window, not the session the other filters test."""
+        return self.attribute.of_user and self.operator.negative
+
 
 @dataclass(frozen=True)
 class Window:
